@@ -1,0 +1,31 @@
+"""nmfcore: non-negative matrix factorization with a single front door.
+
+Convention used everywhere in this package::
+
+    X  (n_samples, n_features)  non-negative, dense ndarray or scipy.sparse matrix
+    X ~= W @ H   with   W (n_samples, rank)  and  H (rank, n_features),  W, H >= 0
+
+Rows of ``W`` are the samples' weights on the ``rank`` components (soft memberships after
+row normalisation, see :func:`memberships`); rows of ``H`` are the components ("parts").
+
+The only numerical dependencies are numpy and scipy.
+"""
+
+from ._validation import NMFInputError
+from .result import NMFResult, IterationState, ConvergenceWarning
+from .solvers import SOLVERS
+from .init import INITS, initialize
+from .losses import LOSSES
+from ._factorize import factorize
+from .estimator import NMF
+from .membership import memberships, Memberships
+
+__all__ = [
+    "factorize", "NMF", "NMFResult", "IterationState", "NMFInputError", "ConvergenceWarning",
+    "SOLVERS", "INITS", "LOSSES", "initialize", "memberships", "Memberships",
+]
+
+# --- analysis layer (restarts, consensus, rank sweep, metrics): explicit imports go here ---
+# (ANALYSIS-IMPORTS)
+
+__version__ = "0.1.0"
