@@ -1,0 +1,87 @@
+"""Every session-state key of the dashboard, behind small accessors.
+
+Pages never touch ``st.session_state`` keys by string; they call these functions so the data set
+and the shared settings carry across pages.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+
+import numpy as np
+import scipy.sparse as sp
+import streamlit as st
+
+from nmfcore.datasets import Dataset
+
+_DATASET = "nmfx_dataset"
+_DATASET_KEY = "nmfx_dataset_key"
+_DATASET_SOURCE = "nmfx_dataset_source"
+_RANK = "nmfx_rank"
+DEFAULT_DEMO = "swimmer"
+
+
+def _fingerprint(ds: Dataset) -> str:
+    """A short hash of the matrix and its labels: the cache key for everything computed on it."""
+    h = hashlib.blake2b(digest_size=12)
+    X = ds.X
+    if sp.issparse(X):
+        X = X.tocsr()
+        for part in (X.data, X.indices, X.indptr):
+            h.update(np.ascontiguousarray(part).tobytes())
+    else:
+        h.update(np.ascontiguousarray(X).tobytes())
+    h.update(repr((ds.name, X.shape, str(X.dtype), ds.kind, ds.image_shape)).encode())
+    return h.hexdigest()
+
+
+def set_dataset(ds: Dataset, source: str = "demo") -> None:
+    """Make ``ds`` the current data set for every page (and reset the shared rank to its default)."""
+    st.session_state[_DATASET] = ds
+    st.session_state[_DATASET_KEY] = _fingerprint(ds)
+    st.session_state[_DATASET_SOURCE] = source
+    st.session_state[_RANK] = default_rank(ds)
+
+
+def get_dataset() -> Dataset | None:
+    return st.session_state.get(_DATASET)
+
+
+def dataset_key() -> str | None:
+    """Hashable token that changes whenever the current data set changes."""
+    return st.session_state.get(_DATASET_KEY)
+
+
+def dataset_source() -> str | None:
+    return st.session_state.get(_DATASET_SOURCE)
+
+
+def default_rank(ds: Dataset) -> int:
+    upper = max(1, min(ds.X.shape))
+    return int(min(ds.suggested_rank or 5, upper))
+
+
+def get_rank() -> int:
+    ds = get_dataset()
+    return int(st.session_state.get(_RANK, default_rank(ds) if ds is not None else 5))
+
+
+def set_rank(rank: int) -> None:
+    st.session_state[_RANK] = int(rank)
+
+
+def init_defaults() -> None:
+    """Load the start-up demo set once per session (``NMF_EXPLORER_DEMO``, default swimmer)."""
+    if get_dataset() is not None:
+        return
+    from nmfcore import datasets
+
+    name = os.environ.get("NMF_EXPLORER_DEMO", DEFAULT_DEMO)
+    loader = getattr(datasets, "load_demo", None)
+    if loader is None:  # the demo loaders are not there yet
+        return
+    try:
+        ds = loader(name)
+    except (KeyError, ValueError):
+        ds = loader(DEFAULT_DEMO)
+    set_dataset(ds, source="demo")

@@ -1,0 +1,39 @@
+"""Entry script: page config, shared state, sidebar, navigation. It only routes."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from dashboard import state
+from dashboard.lessons import LESSON_PAGES
+
+HERE = Path(__file__).resolve().parent
+PAGES = HERE / "app_pages"
+LESSONS = HERE / "lessons"
+
+st.set_page_config(page_title="nmf-explorer", page_icon=":material/grid_view:", layout="wide")
+state.init_defaults()
+
+explore = [
+    st.Page(PAGES / "data.py", title="Data", icon=":material/table_view:", default=True),
+    st.Page(PAGES / "fit.py", title="Fit & factors", icon=":material/insights:"),
+    st.Page(PAGES / "race.py", title="Solver race", icon=":material/speed:"),
+    st.Page(PAGES / "rank.py", title="Rank", icon=":material/stacked_line_chart:"),
+    st.Page(PAGES / "restarts.py", title="Restarts", icon=":material/shuffle:"),
+    st.Page(PAGES / "export.py", title="Export", icon=":material/download:"),
+]
+learn = [st.Page(LESSONS / fname, title=title, icon=":material/school:")
+         for fname, title in LESSON_PAGES]
+
+with st.sidebar:
+    ds = state.get_dataset()
+    if ds is not None:
+        st.caption(f"Data: **{ds.name}** · {ds.X.shape[0]} × {ds.X.shape[1]}")
+    else:
+        st.caption("No data set loaded: pick one on the Data page.")
+
+nav = {"Explore": explore}
+if learn:
+    nav["Learn"] = learn
+st.navigation(nav).run()
