@@ -1,0 +1,263 @@
+"""Run many independent fits serially, in a local process pool, or on a Dask cluster.
+
+One entry point, :func:`run_tasks`, used by :func:`nmfcore.restarts` and
+:func:`nmfcore.rank_sweep`. Every task carries its own seed, so results do not depend on how
+(or in which order) the tasks are executed. Results come back in task order; progress is
+reported once per finished task, in completion order.
+
+Executors
+---------
+* ``n_jobs == 1`` and no executor: a plain loop in this process.
+* ``n_jobs > 1``: a :class:`concurrent.futures.ProcessPoolExecutor` (``forkserver`` start
+  method where available, else ``spawn``: safe in threaded hosts such as Streamlit or Dask).
+  Each worker limits BLAS/OpenMP to one thread -- environment variables set by the initializer
+  before the worker imports numpy when possible, and ``threadpoolctl`` if it is installed --
+  so ``n_jobs`` workers use ``n_jobs`` cores. The shared data is sent once per worker.
+* a ``dask.distributed.Client`` or a scheduler address string: tasks are submitted to the
+  cluster (``dask`` is imported only then).
+* any :class:`concurrent.futures.Executor`: used as is and not shut down.
+
+Cancellation: when the progress callback returns a truthy value, pending tasks are cancelled;
+a local pool is shut down and its worker processes terminated, Dask futures are cancelled.
+"""
+from __future__ import annotations
+
+import concurrent.futures as cf
+import multiprocessing as mp
+import os
+import pickle
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["run_tasks", "TaskRun", "resolve_n_jobs"]
+
+_THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+               "BLIS_NUM_THREADS", "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
+
+# Run by the builtin ``exec`` as the pool initializer: unpickling it imports nothing, so the
+# environment variables are in place before this worker imports numpy (unless the host's
+# __main__ module, re-imported by "spawn", already did; threadpoolctl then covers it).
+_BOOTSTRAP = (
+    "import os, pickle\n"
+    "for _k in THREAD_ENV:\n"
+    "    os.environ[_k] = '1'\n"
+    "from nmfcore._parallel import _init_worker\n"
+    "_init_worker(pickle.loads(BLOB))\n"
+)
+
+_WORKER_SHARED: Any = None
+_WORKER_LIMITS: Any = None
+
+
+@dataclass(frozen=True)
+class TaskRun:
+    """Outcome of :func:`run_tasks`.
+
+    Attributes
+    ----------
+    results : list
+        One entry per task, in task order; ``None`` for tasks that did not finish.
+    n_done : int
+        Number of finished tasks.
+    cancelled : bool
+        True if the callback asked to stop before all tasks finished.
+    """
+
+    results: list
+    n_done: int
+    cancelled: bool
+
+
+def resolve_n_jobs(n_jobs: int | None) -> int:
+    """Number of local workers: ``None`` -> 1, ``-1`` -> all CPUs, ``-k`` -> CPUs + 1 - k.
+
+    Parameters
+    ----------
+    n_jobs : int or None
+
+    Returns
+    -------
+    int >= 1
+    """
+    if n_jobs is None:
+        return 1
+    if not isinstance(n_jobs, (int,)) or isinstance(n_jobs, bool) or n_jobs == 0:
+        raise ValueError(f"n_jobs must be a non-zero int (or -1 for all CPUs); got {n_jobs!r}")
+    if n_jobs < 0:
+        return max(1, (os.cpu_count() or 1) + 1 + n_jobs)
+    return n_jobs
+
+
+def _init_worker(shared: Any) -> None:
+    """Store the shared data and cap BLAS threads in a pool worker."""
+    global _WORKER_SHARED, _WORKER_LIMITS
+    _WORKER_SHARED = shared
+    for key in _THREAD_ENV:
+        os.environ[key] = "1"
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:        # optional: the environment variables did the job
+        return
+    _WORKER_LIMITS = threadpool_limits(limits=1)
+
+
+def _call_with_worker_shared(fn: Callable, task: Any) -> Any:
+    return fn(_WORKER_SHARED, task)
+
+
+def _is_dask_client(obj: Any) -> bool:
+    return type(obj).__module__.split(".")[0] == "distributed" and hasattr(obj, "submit") \
+        and hasattr(obj, "scatter")
+
+
+def _import_distributed():
+    try:
+        import distributed
+    except ImportError as exc:                                   # pragma: no cover
+        raise ImportError("running on a Dask cluster needs dask.distributed; install it with "
+                          "`pip install 'nmf-explorer[dask]'` (or `pip install "
+                          "'dask[distributed]'`), or use n_jobs for a local process pool"
+                          ) from exc
+    return distributed
+
+
+def run_tasks(fn: Callable[[Any, Any], Any], tasks: Sequence, *, shared: Any = None,
+              n_jobs: int | None = 1, executor: Any = None,
+              callback: Callable[[int, int, Any], Any] | None = None) -> TaskRun:
+    """Run ``fn(shared, task)`` for every task and collect the results in task order.
+
+    Parameters
+    ----------
+    fn : callable
+        Module-level (picklable) function ``fn(shared, task) -> result``.
+    tasks : sequence
+        Picklable task descriptions.
+    shared : object, default=None
+        Read-only data every task needs (e.g. the matrix ``X``); sent once per worker.
+    n_jobs : int or None, default=1
+        Local worker processes when ``executor`` is None (``-1``: all CPUs).
+    executor : None, str, dask.distributed.Client or concurrent.futures.Executor, default=None
+        Where to run: a scheduler address string or a Client runs on Dask; an Executor is used
+        as is. Overrides ``n_jobs``.
+    callback : callable or None, default=None
+        ``callback(n_done, n_total, result)`` after each finished task; a truthy return value
+        cancels the remaining tasks.
+
+    Returns
+    -------
+    TaskRun
+        Results in task order (``None`` where not finished) and the cancelled flag.
+
+    Raises
+    ------
+    Exception
+        The first exception raised by a task, after the other tasks were cancelled.
+    """
+    tasks = list(tasks)
+    if executor is None:
+        workers = min(resolve_n_jobs(n_jobs), max(len(tasks), 1))
+        if workers <= 1:
+            return _run_serial(fn, tasks, shared, callback)
+        return _run_pool(fn, tasks, shared, workers, callback)
+    if isinstance(executor, str) or _is_dask_client(executor):
+        return _run_dask(fn, tasks, shared, executor, callback)
+    if isinstance(executor, cf.Executor):
+        futures = {executor.submit(fn, shared, t): i for i, t in enumerate(tasks)}
+        return _collect(futures, len(tasks), callback, on_cancel=lambda: None)
+    raise TypeError("executor must be None, a dask.distributed.Client, a scheduler address "
+                    f"string or a concurrent.futures.Executor; got {type(executor).__name__}")
+
+
+def _run_serial(fn, tasks, shared, callback) -> TaskRun:
+    results: list = [None] * len(tasks)
+    for i, task in enumerate(tasks):
+        results[i] = fn(shared, task)
+        if callback is not None and callback(i + 1, len(tasks), results[i]):
+            return TaskRun(results, i + 1, i + 1 < len(tasks))
+    return TaskRun(results, len(tasks), False)
+
+
+def _collect(futures: dict, total: int, callback, on_cancel) -> TaskRun:
+    """Gather concurrent.futures results as they finish; cancel on request or error."""
+    results: list = [None] * total
+    done = 0
+    try:
+        for fut in cf.as_completed(futures):
+            results[futures[fut]] = fut.result()
+            done += 1
+            if callback is not None and callback(done, total, results[futures[fut]]) \
+                    and done < total:
+                for f in futures:
+                    f.cancel()
+                on_cancel()
+                return TaskRun(results, done, True)
+    except BaseException:
+        for f in futures:
+            f.cancel()
+        on_cancel()
+        raise
+    return TaskRun(results, done, False)
+
+
+def _mp_context():
+    methods = mp.get_all_start_methods()
+    return mp.get_context("forkserver" if "forkserver" in methods else "spawn")
+
+
+def _terminate_pool(pool: cf.ProcessPoolExecutor) -> None:
+    """Stop a pool now: cancel queued work and terminate the worker processes."""
+    procs = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for p in procs:
+        if p.is_alive():
+            p.terminate()
+    for p in procs:
+        p.join(timeout=5)
+
+
+def _run_pool(fn, tasks, shared, workers, callback) -> TaskRun:
+    pool = cf.ProcessPoolExecutor(
+        max_workers=workers, mp_context=_mp_context(), initializer=exec,
+        initargs=(_BOOTSTRAP, {"THREAD_ENV": _THREAD_ENV, "BLOB": pickle.dumps(shared)}))
+    stopped = False
+
+    def stop():
+        nonlocal stopped
+        stopped = True
+        _terminate_pool(pool)
+
+    try:
+        futures = {pool.submit(_call_with_worker_shared, fn, t): i for i, t in enumerate(tasks)}
+        return _collect(futures, len(tasks), callback, on_cancel=stop)
+    finally:
+        if not stopped:
+            pool.shutdown(wait=True)
+
+
+def _run_dask(fn, tasks, shared, executor, callback) -> TaskRun:
+    distributed = _import_distributed()
+    own = isinstance(executor, str)
+    client = distributed.Client(executor) if own else executor
+    futures = []
+    try:
+        shared_f = client.scatter(shared, broadcast=True) if shared is not None else None
+        futures = [client.submit(fn, shared_f, t, pure=False) for t in tasks]
+        index = {f.key: i for i, f in enumerate(futures)}
+        results: list = [None] * len(tasks)
+        done = 0
+        for fut in distributed.as_completed(futures):
+            results[index[fut.key]] = fut.result()
+            done += 1
+            if callback is not None and callback(done, len(tasks), results[index[fut.key]]) \
+                    and done < len(tasks):
+                client.cancel(futures)
+                return TaskRun(results, done, True)
+        return TaskRun(results, done, False)
+    except BaseException:
+        if futures:
+            client.cancel(futures)
+        raise
+    finally:
+        if own:
+            client.close()
