@@ -1,0 +1,138 @@
+"""Shared fixtures: AppTest on the dashboard, cache clearing, and (for ``-m e2e``) one real
+Streamlit server plus Debian chromium driven by pytest-playwright.
+
+The server starts only when a test asks for ``page``/``base_url``; ``pytest -m "not e2e"`` starts
+no server and no browser. A missing chromium FAILS (never skips). Screenshots go to
+``artifacts/screenshots/`` (git-ignored); use the ``shot`` fixture.
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = ROOT / "dashboard" / "streamlit_app.py"
+SCREENSHOTS = ROOT / "artifacts" / "screenshots"
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--disable-dev-shm-usage"]
+
+
+def _sigterm(signum, frame):
+    raise KeyboardInterrupt  # a CI timeout sends SIGTERM: still run the fixtures' teardown
+
+
+def pytest_configure(config):
+    if sys.platform != "win32":
+        signal.signal(signal.SIGTERM, _sigterm)
+
+
+# ------------------------------------------------------------------ AppTest
+@pytest.fixture
+def app_test():
+    """An AppTest of the whole dashboard (entry script); call ``.run()`` yourself."""
+    from streamlit.testing.v1 import AppTest
+
+    return AppTest.from_file(str(APP), default_timeout=60)
+
+
+@pytest.fixture(autouse=True)
+def _clear_caches():
+    """``st.cache_data`` is global to the process: every test starts cold."""
+    import streamlit as st
+
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield
+
+
+@pytest.fixture
+def figures():
+    """``figures(at)``: every Plotly chart of an AppTest run as figure JSON (data + layout)."""
+    def read(at) -> list[dict]:
+        return [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
+    return read
+
+
+# ------------------------------------------------------------------ real server + browser
+@pytest.fixture(scope="session")
+def streamlit_server(tmp_path_factory):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    log_path = tmp_path_factory.mktemp("server") / "streamlit.log"
+    log = open(log_path, "w")
+    env = dict(os.environ, NMF_EXPLORER_DEMO=os.environ.get("NMF_EXPLORER_DEMO", "swimmer"))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless=true",
+         "--server.address=127.0.0.1", f"--server.port={port}",
+         "--browser.gatherUsageStats=false", "--server.fileWatcherType=none"],
+        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        start_new_session=True, env=env)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"streamlit exited:\n{log_path.read_text()}")
+            try:
+                with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"streamlit not healthy after 60 s:\n{log_path.read_text()}")
+            time.sleep(0.2)
+        yield url
+    finally:
+        proc.terminate()  # our own child only
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args, browser_name):
+    if browser_name != "chromium":
+        pytest.fail(f"only chromium is installed here, not {browser_name}", pytrace=False)
+    if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium (never `playwright "
+                    "install`)", pytrace=False)
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture(scope="session")
+def base_url(streamlit_server):
+    return streamlit_server
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    return {**browser_context_args, "viewport": {"width": 1400, "height": 1600}}
+
+
+@pytest.fixture
+def shot():
+    """``shot(page, "name")`` saves ``artifacts/screenshots/name.png`` and returns its path."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+
+    def take(page, name: str) -> Path:
+        path = SCREENSHOTS / f"{name}.png"
+        page.screenshot(path=str(path), animations="disabled")
+        return path
+
+    return take
