@@ -1,0 +1,203 @@
+"""The front door: :func:`factorize` validates once, initialises, runs the loop, builds the result."""
+from __future__ import annotations
+
+import time
+import warnings
+
+import numpy as np
+
+from . import _validation as v
+from .init import INITS, initialize
+from .losses import LOSSES
+from .result import STATUS_MESSAGES, ConvergenceWarning, IterationState, NMFResult, freeze_history
+from .solvers import SOLVERS
+
+# A loss this many times the starting loss (or non-finite) means the iteration diverged.
+_DIVERGENCE_FACTOR = 1e10
+
+
+def factorize(X, rank, *, solver="mu", loss="frobenius", init="nndsvda", W0=None, H0=None,
+              max_iter=200, tol=1e-4, max_time=None, random_state=None, l1=0.0, l2=0.0,
+              callback=None, mask=None, missing=None, **solver_options) -> NMFResult:
+    """Factorize a non-negative matrix ``X ~= W @ H``.
+
+    Parameters
+    ----------
+    X : array-like or scipy.sparse matrix of shape (n_samples, n_features)
+        Non-negative data. Sparse input stays sparse; float32 stays float32.
+    rank : int
+        Number of components, ``1 <= rank <= min(n_samples, n_features)``.
+    solver : {"mu", "sgd", "hals", "anls"}, default="mu"
+        See :data:`nmfcore.SOLVERS`.
+    loss : {"frobenius", "kl"}, default="frobenius"
+        ``"kl"`` (generalized Kullback-Leibler, i.e. Poisson likelihood) needs ``solver="mu"``.
+    init : {"random", "nndsvd", "nndsvda", "nndsvdar"}, default="nndsvda"
+        Ignored when ``W0`` and ``H0`` are given.
+    W0 : array-like of shape (n_samples, rank), optional
+    H0 : array-like of shape (rank, n_features), optional
+        Custom starting point (give both or neither). Copied, never modified.
+    max_iter : int, default=200
+        Iterations (epochs for ``sgd``); 0 returns the starting point.
+    tol : float, default=1e-4
+        Stop when ``0 <= (loss[t-1] - loss[t]) / loss[0] < tol``; 0 disables the rule.
+    max_time : float or None, default=None
+        Stop once the solver has used this many seconds.
+    random_state : int, numpy.random.Generator or None, default=None
+        Seeds the init and the solver. The int seed used is recorded in the result.
+    l1, l2 : float, default=0.0
+        Penalties ``l1 (|W|_1 + |H|_1) + l2/2 (||W||^2 + ||H||^2)``.
+    callback : callable, optional
+        ``callback(state: IterationState)`` after the start and after every iteration; a truthy
+        return value (or raising ``StopIteration``) stops the fit with status ``"stopped"``.
+    mask : array-like of bool of shape (n_samples, n_features), optional
+        True where an entry is observed; the loss and the updates use observed entries only.
+    missing : {None, "mask"}, default=None
+        ``"mask"``: NaN entries of X are missing. Without it NaN is an error.
+    **solver_options
+        Solver options, e.g. for ``sgd``: ``learning_rate``, ``batch_size``, ``decay``,
+        ``project``; for ``hals``: ``n_inner``, ``inner_tol``; for ``mu``: ``delta``.
+
+    Returns
+    -------
+    NMFResult
+
+    Raises
+    ------
+    NMFInputError
+        (a ``ValueError``) with a message saying what is wrong and how to fix it.
+
+    Examples
+    --------
+    >>> import numpy as np, nmfcore
+    >>> X = np.random.default_rng(0).random((30, 2)) @ np.random.default_rng(1).random((2, 20))
+    >>> res = nmfcore.factorize(X, 2, solver="hals", random_state=0)
+    >>> res.W.shape, res.H.shape, res.rel_error < 1e-3
+    ((30, 2), (2, 20), True)
+    """
+    v.check_choice("solver", solver, SOLVERS)
+    v.check_choice("loss", loss, LOSSES)
+    cls = SOLVERS[solver]
+    if loss not in cls.losses:
+        raise v.NMFInputError(
+            f"loss={loss!r} is not available with solver={solver!r}, which minimises "
+            f"{' and '.join(cls.losses)} only; use solver='mu' for Kullback-Leibler, or loss='frobenius'.")
+    unknown = sorted(set(solver_options) - set(cls.options))
+    if unknown:
+        valid = ", ".join(sorted(cls.options)) or "none"
+        raise v.NMFInputError(f"unknown option(s) {unknown} for solver {solver!r}; its options: {valid}.")
+    data = v.check_array(X, missing=missing, mask=mask)
+    if data.mask is not None and not cls.supports_mask:
+        masked = sorted(n for n, c in SOLVERS.items() if c.supports_mask)
+        raise v.NMFInputError(f"solver {solver!r} cannot leave out missing entries; use one of {masked}.")
+    rank = v.check_rank(rank, data.shape)
+    max_iter = v.check_number("max_iter", max_iter, integer=True)
+    tol = v.check_number("tol", tol)
+    max_time = v.check_number("max_time", max_time, allow_none=True, strict=True)
+    l1, l2 = v.check_number("l1", l1), v.check_number("l2", l2)
+    _check_options(solver, solver_options)
+    if callback is not None and not callable(callback):
+        raise v.NMFInputError("callback must be callable (or None).")
+    seed, rng = v.resolve_random_state(random_state)
+
+    t0 = time.perf_counter()
+    if (W0 is None) != (H0 is None):
+        raise v.NMFInputError("give both W0 and H0 for a custom start, or neither.")
+    if W0 is not None:
+        W = v.check_factor("W0", W0, (data.shape[0], rank), data.dtype)
+        H = v.check_factor("H0", H0, (rank, data.shape[1]), data.dtype)
+        init_name = "custom"
+    else:
+        v.check_choice("init", init, INITS)
+        W, H = initialize(_filled(data), rank, init, rng)
+        init_name = init
+    init_seconds = time.perf_counter() - t0
+
+    params = dict(rank=rank, solver=solver, loss=loss, init=init_name, max_iter=max_iter, tol=tol,
+                  max_time=max_time, random_state=seed, l1=l1, l2=l2, missing=missing,
+                  **solver_options)
+    engine = cls(data, W, H, loss=loss, l1=l1, l2=l2, rng=rng, **solver_options)
+    status, hist = _run(engine, data, max_iter, tol, max_time, callback)
+    W_out, H_out = np.array(engine.W, order="C"), np.array(engine.H, order="C")
+    if status == "max_iter" and tol > 0:
+        warnings.warn(f"{solver} stopped after max_iter={max_iter} iterations before meeting "
+                      f"tol={tol}; raise max_iter or tol.", ConvergenceWarning, stacklevel=2)
+    return NMFResult(W=W_out, H=H_out, n_iter=len(hist["iteration"]) - 1,
+                     converged=status == "converged", status=status,
+                     message=STATUS_MESSAGES[status], history=freeze_history(hist),
+                     solver=solver, loss=loss, rank=rank, random_state=seed, params=params,
+                     init_seconds=init_seconds)
+
+
+def _check_options(solver, options):
+    if "learning_rate" in options:
+        v.check_number("learning_rate", options["learning_rate"], strict=True)
+    if options.get("batch_size") is not None:
+        v.check_number("batch_size", options["batch_size"], low=1, integer=True)
+    if "decay" in options:
+        v.check_number("decay", options["decay"])
+    if "n_inner" in options:
+        v.check_number("n_inner", options["n_inner"], low=1, integer=True)
+
+
+def _filled(data):
+    """X for the initialisation: missing entries replaced by the mean of the observed ones."""
+    if data.mask is None:
+        return data.X
+    mean = float(data.X.sum() / data.mask.sum())
+    return data.X + (1.0 - data.mask) * mean
+
+
+def _readonly(A):
+    view = A.view()
+    view.flags.writeable = False
+    return view
+
+
+def _run(engine, data, max_iter, tol, max_time, callback):
+    """The one iteration loop shared by every solver."""
+    norm = np.sqrt(data.norm_sq)
+    hist = {"iteration": [], "seconds": [], "loss": [], "rel_error": []}
+    may_diverge = getattr(engine, "may_diverge", False)
+
+    def record(it, seconds, obj, sq):
+        hist["iteration"].append(it)
+        hist["seconds"].append(seconds)
+        hist["loss"].append(obj)
+        hist["rel_error"].append(np.sqrt(max(sq, 0.0)) / norm)
+        if callback is None:
+            return False
+        state = IterationState(it, seconds, obj, hist["rel_error"][-1], _readonly(engine.W),
+                               _readonly(engine.H))
+        try:
+            return bool(callback(state))
+        except StopIteration:
+            return True
+
+    t = time.perf_counter()
+    obj, sq = engine.start()
+    elapsed = time.perf_counter() - t
+    first = obj
+    if record(0, elapsed, obj, sq):
+        return "stopped", hist
+    if max_iter == 0:
+        return "max_iter", hist
+    status = "max_iter"
+    for it in range(1, max_iter + 1):
+        backup = (engine.W.copy(), engine.H.copy()) if may_diverge else None
+        t = time.perf_counter()
+        new, sq = engine.step()
+        elapsed += time.perf_counter() - t
+        if may_diverge and (not np.isfinite(new) or new > _DIVERGENCE_FACTOR * max(first, 1e-300)):
+            engine.W[...], engine.H[...] = backup
+            return "diverged", hist
+        prev, obj = obj, new
+        if record(it, elapsed, obj, sq):
+            status = "stopped"
+            break
+        if obj == 0.0 or (tol > 0 and 0 <= prev - obj < tol * first):
+            status = "converged"
+            break
+        if max_time is not None and elapsed >= max_time:
+            status = "max_time"
+            break
+    return status, hist

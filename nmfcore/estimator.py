@@ -1,0 +1,176 @@
+"""A scikit-learn-style estimator around :func:`nmfcore.factorize` (scikit-learn not required)."""
+from __future__ import annotations
+
+import inspect
+
+import numpy as np
+import scipy.sparse as sp
+
+from . import _validation as v
+from ._factorize import factorize
+from .losses import KL_FLOOR
+from .solvers.anls import nnls_bpp
+
+
+class NMF:
+    """Non-negative matrix factorization ``X ~= W @ H`` as an estimator.
+
+    ``fit_transform(X)`` returns ``W`` (n_samples, n_components); ``components_`` is ``H``
+    (n_components, n_features). Every parameter has the meaning it has in :func:`factorize`.
+
+    Parameters
+    ----------
+    n_components : int, default=2
+    solver : {"mu", "sgd", "hals", "anls"}, default="mu"
+    loss : {"frobenius", "kl"}, default="frobenius"
+    init : {"random", "nndsvd", "nndsvda", "nndsvdar"}, default="nndsvda"
+    max_iter : int, default=200
+    tol : float, default=1e-4
+    max_time : float or None, default=None
+    random_state : int, Generator or None, default=None
+    l1, l2 : float, default=0.0
+    solver_options : dict or None, default=None
+        Passed on to the solver (e.g. ``{"learning_rate": 0.5}`` for ``sgd``).
+
+    Attributes
+    ----------
+    components_ : ndarray of shape (n_components, n_features)
+    reconstruction_err_ : float
+        ``||X - W H||_F`` of the training data.
+    n_iter_ : int
+    n_features_in_ : int
+    result_ : NMFResult
+        The full result of the fit, with its history.
+    """
+
+    def __init__(self, n_components=2, *, solver="mu", loss="frobenius", init="nndsvda",
+                 max_iter=200, tol=1e-4, max_time=None, random_state=None, l1=0.0, l2=0.0,
+                 solver_options=None):
+        self.n_components = n_components
+        self.solver = solver
+        self.loss = loss
+        self.init = init
+        self.max_iter = max_iter
+        self.tol = tol
+        self.max_time = max_time
+        self.random_state = random_state
+        self.l1 = l1
+        self.l2 = l2
+        self.solver_options = solver_options
+
+    # -- parameters (the scikit-learn protocol, without importing scikit-learn) ------------------
+    @classmethod
+    def _param_names(cls):
+        sig = inspect.signature(cls.__init__)
+        return [p for p in sig.parameters if p != "self"]
+
+    def get_params(self, deep=True):
+        return {name: getattr(self, name) for name in self._param_names()}
+
+    def set_params(self, **params):
+        valid = self._param_names()
+        for key, value in params.items():
+            if key not in valid:
+                raise ValueError(f"invalid parameter {key!r} for NMF; valid parameters: {valid}.")
+            setattr(self, key, value)
+        return self
+
+    def __repr__(self):
+        changed = {k: val for k, val in self.get_params().items()
+                   if val is not inspect.signature(type(self).__init__).parameters[k].default}
+        return "NMF(" + ", ".join(f"{k}={val!r}" for k, val in changed.items()) + ")"
+
+    def __sklearn_tags__(self):
+        from sklearn.base import BaseEstimator, TransformerMixin
+
+        class _Probe(TransformerMixin, BaseEstimator):
+            pass
+
+        tags = _Probe().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        tags.input_tags.positive_only = True
+        tags.requires_fit = True
+        return tags
+
+    # -- fitting ------------------------------------------------------------------------------
+    def fit_transform(self, X, y=None, W=None, H=None):
+        """Fit and return ``W`` of shape (n_samples, n_components)."""
+        if isinstance(self.random_state, np.random.RandomState):
+            seed = int(self.random_state.randint(0, 2**31 - 1))
+        else:
+            seed = self.random_state
+        res = factorize(X, self.n_components, solver=self.solver, loss=self.loss, init=self.init,
+                        W0=W, H0=H, max_iter=self.max_iter, tol=self.tol, max_time=self.max_time,
+                        random_state=seed, l1=self.l1, l2=self.l2,
+                        **(self.solver_options or {}))
+        self.result_ = res
+        self.components_ = res.H
+        self.n_components_ = res.rank
+        self.n_iter_ = res.n_iter
+        self.n_features_in_ = res.H.shape[1]
+        self.reconstruction_err_ = float(res.rel_error * np.sqrt(_norm_sq(X)))
+        return res.W
+
+    def fit(self, X, y=None, **params):
+        """Fit the model; returns ``self``."""
+        self.fit_transform(X, **params)
+        return self
+
+    def _check_fitted(self):
+        if not hasattr(self, "components_"):
+            try:
+                from sklearn.exceptions import NotFittedError
+            except ImportError:  # scikit-learn absent: a plain error with the same meaning
+                NotFittedError = AttributeError
+            raise NotFittedError("This NMF instance is not fitted yet; call fit(X) first.")
+
+    def transform(self, X):
+        """Weights ``W`` (n_samples, n_components) of new samples for the fitted components."""
+        self._check_fitted()
+        data = v.check_array(X)
+        if data.shape[1] != self.n_features_in_:
+            raise v.NMFInputError(f"X has {data.shape[1]} features, but NMF was fitted with "
+                                  f"{self.n_features_in_}.")
+        H = self.components_.astype(data.dtype)
+        return project_weights(data.X, H, loss=self.loss, l1=self.l1, l2=self.l2)
+
+    def inverse_transform(self, X=None, *, Xt=None):
+        """``W @ components_``: the data reconstructed from weights of shape (n, n_components)."""
+        self._check_fitted()
+        W = Xt if X is None else X
+        W = W.toarray() if sp.issparse(W) else np.asarray(W)
+        if W.ndim != 2 or W.shape[1] != self.components_.shape[0]:
+            raise ValueError(f"expected weights of shape (n, {self.components_.shape[0]}); got {W.shape}.")
+        return W @ self.components_
+
+
+def _norm_sq(X):
+    data = v.check_array(X)
+    return data.norm_sq
+
+
+def project_weights(X, H, *, loss="frobenius", l1=0.0, l2=0.0, n_iter=200):
+    """Non-negative weights ``W`` minimising the loss of ``X ~= W @ H`` for fixed ``H``.
+
+    Parameters
+    ----------
+    X : ndarray or scipy.sparse matrix of shape (n_samples, n_features)
+    H : ndarray of shape (rank, n_features)
+
+    Returns
+    -------
+    ndarray of shape (n_samples, rank)
+    """
+    HXt = np.asarray((X @ H.T).T)
+    if loss == "frobenius":
+        G = H @ H.T + l2 * np.eye(H.shape[0])
+        return np.ascontiguousarray(nnls_bpp(G, HXt - l1).T)
+    # KL: multiplicative updates on W alone
+    W = np.full((X.shape[0], H.shape[0]), max(float(X.mean()), KL_FLOOR) / H.shape[0] ** 0.5,
+                dtype=H.dtype)
+    Xd = X.toarray() if sp.issparse(X) else X
+    rowsum = H.sum(axis=1)[None, :]
+    for _ in range(n_iter):
+        R = Xd / np.maximum(W @ H, KL_FLOOR)
+        W *= (R @ H.T) / np.maximum(rowsum + l2 * W + l1, 1e-16)
+    return W

@@ -1,0 +1,101 @@
+"""Starting points for the solvers: random and the NNDSVD family.
+
+References
+----------
+C. Boutsidis and E. Gallopoulos, "SVD based initialization: A head start for nonnegative
+matrix factorization", Pattern Recognition 41(4), 2008. doi:10.1016/j.patcog.2007.09.010
+"""
+from __future__ import annotations
+
+import numpy as np
+import scipy.linalg
+import scipy.sparse as sp
+import scipy.sparse.linalg
+
+INITS = ("random", "nndsvd", "nndsvda", "nndsvdar")
+
+# NNDSVD entries below this are set to exactly zero (then filled by the "a"/"ar" variants).
+_NNDSVD_EPS = 1e-6
+
+
+def initialize(X, rank: int, init: str = "nndsvda", random_state=None):
+    """Build a starting pair ``(W0, H0)``.
+
+    Parameters
+    ----------
+    X : ndarray or scipy.sparse matrix of shape (n_samples, n_features)
+        Non-negative data (already validated).
+    rank : int
+    init : {"random", "nndsvd", "nndsvda", "nndsvdar"}, default="nndsvda"
+        ``random``: entries ``|N(0, 1)| * sqrt(mean(X) / rank)`` so that ``W H`` has the scale of X.
+        ``nndsvd``: non-negative parts of the leading singular triplets (deterministic; leaves
+        zeros, which multiplicative updates can never leave). ``nndsvda``: zeros filled with
+        ``mean(X)``. ``nndsvdar``: zeros filled with small random values ``|N(0,1)| mean(X) / 100``.
+    random_state : int, numpy Generator or None
+        Used by ``random`` and ``nndsvdar``.
+
+    Returns
+    -------
+    W0 : ndarray of shape (n_samples, rank)
+    H0 : ndarray of shape (rank, n_features)
+    """
+    from ._validation import check_choice
+
+    check_choice("init", init, INITS)
+    rng = random_state if isinstance(random_state, np.random.Generator) \
+        else np.random.default_rng(random_state)
+    dtype = X.dtype if X.dtype in (np.float32, np.float64) else np.float64
+    m, n = X.shape
+    mean = float(X.sum()) / (m * n)
+    if init == "random":
+        scale = np.sqrt(mean / rank)
+        H = scale * np.abs(rng.standard_normal((rank, n)))
+        W = scale * np.abs(rng.standard_normal((m, rank)))
+        return W.astype(dtype), H.astype(dtype)
+    W, H = _nndsvd(X, rank)
+    if init == "nndsvda":
+        W[W == 0] = mean
+        H[H == 0] = mean
+    elif init == "nndsvdar":
+        zw, zh = W == 0, H == 0
+        W[zw] = np.abs(mean * rng.standard_normal(int(zw.sum())) / 100)
+        H[zh] = np.abs(mean * rng.standard_normal(int(zh.sum())) / 100)
+    return W.astype(dtype), H.astype(dtype)
+
+
+def _leading_svd(X, rank: int):
+    """Top ``rank`` singular triplets, largest first (exact dense SVD for small problems)."""
+    small = min(X.shape) <= 400 or rank >= min(X.shape) - 1
+    if small:
+        A = X.toarray() if sp.issparse(X) else X
+        U, S, Vt = scipy.linalg.svd(A.astype(np.float64), full_matrices=False, check_finite=False)
+        return U[:, :rank], S[:rank], Vt[:rank]
+    A = X.astype(np.float64)
+    U, S, Vt = scipy.sparse.linalg.svds(A, k=rank, random_state=0)
+    order = np.argsort(S)[::-1]
+    return U[:, order], S[order], Vt[order]
+
+
+def _nndsvd(X, rank: int):
+    U, S, Vt = _leading_svd(X, rank)
+    W = np.zeros((X.shape[0], rank))
+    H = np.zeros((rank, X.shape[1]))
+    # The leading pair of a non-negative matrix can be taken non-negative (Perron-Frobenius).
+    W[:, 0] = np.sqrt(S[0]) * np.abs(U[:, 0])
+    H[0] = np.sqrt(S[0]) * np.abs(Vt[0])
+    for k in range(1, rank):
+        u, v = U[:, k], Vt[k]
+        parts = []
+        for su, sv in ((np.maximum(u, 0), np.maximum(v, 0)), (np.maximum(-u, 0), np.maximum(-v, 0))):
+            nu, nv = np.linalg.norm(su), np.linalg.norm(sv)
+            parts.append((nu * nv, su, sv, nu, nv))
+        # keep the sign pattern carrying more of the rank-one term (ties go to the negative part)
+        weight, su, sv, nu, nv = parts[0] if parts[0][0] > parts[1][0] else parts[1]
+        if weight == 0.0:
+            continue
+        scale = np.sqrt(S[k] * weight)
+        W[:, k] = scale * su / nu
+        H[k] = scale * sv / nv
+    W[W < _NNDSVD_EPS] = 0.0
+    H[H < _NNDSVD_EPS] = 0.0
+    return W, H

@@ -1,0 +1,89 @@
+"""What every solver shares: its constructor, the evaluation of the objective, small helpers.
+
+A solver object is created once per fit by :func:`nmfcore.factorize`, which owns the loop:
+it calls :meth:`Solver.start` once and then :meth:`Solver.step` once per iteration; each returns
+``(objective, squared Frobenius error)`` of the current iterate. Solvers trust their inputs.
+"""
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+from .. import losses
+
+
+class Solver:
+    """Base class of the solvers in :data:`nmfcore.SOLVERS`.
+
+    Parameters
+    ----------
+    data : nmfcore._validation.PreparedData
+        Validated X, its observation mask (or None) and its squared norm.
+    W : ndarray of shape (n_samples, rank)
+    H : ndarray of shape (rank, n_features)
+        Starting factors, owned (and updated in place) by the solver.
+    loss : {"frobenius", "kl"}
+    l1, l2 : float
+        Penalties on W and H (see :mod:`nmfcore.losses`).
+    rng : numpy.random.Generator
+        For solvers that draw random numbers (``sgd``).
+    **options
+        Solver-specific options; the class attribute ``options`` lists them with defaults.
+    """
+
+    name = "base"
+    losses = ("frobenius",)
+    supports_mask = False
+    options: dict = {}
+    description = ""
+
+    def __init__(self, data, W, H, *, loss, l1, l2, rng, **options):
+        self.X = data.X
+        self.mask = data.mask
+        self.norm_sq = data.norm_sq
+        self.sparse = sp.issparse(data.X)
+        self._W, self._H = W, H
+        self.loss, self.l1, self.l2, self.rng = loss, l1, l2, rng
+        self.opts = {**self.options, **options}
+        self.tiny = np.finfo(W.dtype).tiny
+
+    @property
+    def W(self) -> np.ndarray:
+        return self._W
+
+    @property
+    def H(self) -> np.ndarray:
+        return self._H
+
+    def start(self) -> tuple[float, float]:
+        """Objective and squared error at the starting point."""
+        return self.evaluate()
+
+    def evaluate(self) -> tuple[float, float]:
+        return losses.evaluate(self.X, self.W, self.H, loss=self.loss, l1=self.l1, l2=self.l2,
+                               mask=self.mask)
+
+    def step(self) -> tuple[float, float]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def objective_from_sq(self, sq: float) -> float:
+        return 0.5 * sq + losses.penalty(self.W, self.H, self.l1, self.l2)
+
+    def flush_subnormals(self, A: np.ndarray) -> None:
+        """Set entries below the smallest normal float to exactly 0.
+
+        Multiplicative updates let unused entries decay geometrically; once they reach
+        subnormal numbers every product touching them runs an order of magnitude slower. Such
+        entries contribute less than ``1e-300`` relative to the loss, so zeroing them cannot
+        change it measurably (and they could not grow back by any practical factor anyway).
+        """
+        np.putmask(A, A < self.tiny, 0.0)
+
+    @staticmethod
+    def transpose_csr(X: sp.csr_matrix) -> tuple[sp.csr_matrix, np.ndarray]:
+        """``X.T`` as CSR, and the permutation with ``XT.data == X.data[perm]``."""
+        order = sp.csr_matrix((np.arange(X.nnz, dtype=np.float64), X.indices, X.indptr),
+                              shape=X.shape).T.tocsr()
+        perm = order.data.astype(np.int64)
+        XT = sp.csr_matrix((X.data[perm], order.indices, order.indptr), shape=order.shape)
+        return XT, perm

@@ -1,0 +1,152 @@
+"""Lee-Seung multiplicative updates for the Frobenius and the generalized KL objectives.
+
+Frobenius (with penalties)::
+
+    H <- H * (W^T X) / (W^T W H + l2 H + l1)
+    W <- W * (X H^T) / (W H H^T + l2 W + l1)
+
+KL::
+
+    H <- H * (W^T (X / WH)) / (W^T 1 + l2 H + l1)
+    W <- W * ((X / WH) H^T) / (1 H^T + l2 W + l1)
+
+Every denominator is floored at ``delta`` so no entry is ever NaN; an entry that reaches 0 stays
+0 ("zero locking"). With a mask M the data terms use only observed entries (X and 1 replaced
+by M * X and M). On sparse X the KL ratio X / WH is evaluated at the non-zeros only.
+
+References
+----------
+D. D. Lee and H. S. Seung, "Algorithms for non-negative matrix factorization", NIPS 13, 2001.
+C. Fevotte and J. Idier, "Algorithms for nonnegative matrix factorization with the
+beta-divergence", Neural Computation 23(9), 2011. doi:10.1162/NECO_a_00168
+"""
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+from .. import losses
+from ._base import Solver
+
+
+class MultiplicativeUpdates(Solver):
+    name = "mu"
+    losses = ("frobenius", "kl")
+    supports_mask = True
+    options = {"delta": 1e-16}
+    description = "Lee-Seung multiplicative updates (Frobenius or Kullback-Leibler)"
+
+    def __init__(self, data, W, H, **kw):
+        super().__init__(data, W, H, **kw)
+        self.delta = float(self.opts["delta"])
+        if self.sparse:
+            self.XT, self._perm = self.transpose_csr(self.X)
+            self._rows = np.repeat(np.arange(self.X.shape[0]), np.diff(self.X.indptr))
+        self._WH = None  # cached W @ H (dense KL or masked Frobenius) for the next H update
+        kind = "kl" if self.loss == "kl" else "fro"
+        form = "sparse" if self.sparse else ("masked" if self.mask is not None else "dense")
+        self._step = getattr(self, f"_step_{kind}_{form}")
+
+    def step(self):
+        return self._step()
+
+    # ---- helpers ---------------------------------------------------------------------------
+    def _apply(self, F, numer, denom):
+        """``F *= numer / max(denom + l2 F + l1, delta)`` in place (``denom`` is overwritten)."""
+        if self.l2:
+            denom += self.l2 * F
+        if self.l1:
+            denom += self.l1
+        np.maximum(denom, self.delta, out=denom)
+        np.divide(numer, denom, out=denom)
+        F *= denom
+        self.flush_subnormals(F)
+
+    # ---- Frobenius --------------------------------------------------------------------------
+    def _step_fro_dense(self):
+        X, W, H = self.X, self._W, self._H
+        self._apply(H, W.T @ X, (W.T @ W) @ H)
+        XHt = X @ H.T
+        HHt = H @ H.T
+        self._apply(W, XHt, W @ HHt)
+        sq = losses.sq_error_from_products(self.norm_sq, W, XHt, W.T @ W, HHt)
+        return self.objective_from_sq(sq), sq
+
+    def _step_fro_sparse(self):
+        W, H = self._W, self._H
+        WtX = (self.XT @ W).T
+        self._apply(H, WtX, (W.T @ W) @ H)
+        XHt = self.X @ H.T
+        HHt = H @ H.T
+        self._apply(W, XHt, W @ HHt)
+        sq = losses.sq_error_from_products(self.norm_sq, W, XHt, W.T @ W, HHt)
+        return self.objective_from_sq(sq), sq
+
+    def _step_fro_masked(self):
+        X, M, W, H = self.X, self.mask, self._W, self._H
+        MWH = self._WH if self._WH is not None else (W @ H) * M
+        self._apply(H, W.T @ X, W.T @ MWH)
+        MWH = W @ H
+        MWH *= M
+        self._apply(W, X @ H.T, MWH @ H.T)
+        MWH = W @ H
+        MWH *= M
+        self._WH = MWH
+        R = X - MWH
+        sq = float(np.vdot(R, R))
+        return self.objective_from_sq(sq), sq
+
+    # ---- Kullback-Leibler ---------------------------------------------------------------------
+    def _ratio(self, WH):
+        """``M * X / max(WH, floor)`` into ``WH``'s buffer."""
+        np.maximum(WH, losses.KL_FLOOR, out=WH)
+        np.divide(self.X, WH, out=WH)
+        if self.mask is not None:
+            WH *= self.mask
+        return WH
+
+    def _step_kl_dense(self):
+        W, H, M = self._W, self._H, self.mask
+        WH = self._WH if self._WH is not None else W @ H
+        R = self._ratio(WH)
+        colsum = (M.T @ W).T if M is not None else np.broadcast_to(W.sum(axis=0)[:, None], H.shape).copy()
+        self._apply(H, W.T @ R, colsum)
+        R = self._ratio(W @ H)
+        rowsum = M @ H.T if M is not None else np.broadcast_to(H.sum(axis=1)[None, :], W.shape).copy()
+        self._apply(W, R @ H.T, rowsum)
+        WH = W @ H
+        np.maximum(WH, losses.KL_FLOOR, out=WH)
+        self._WH = WH
+        return self._kl_objective_dense(WH)
+
+    def _kl_objective_dense(self, WH):
+        X, M = self.X, self.mask
+        diff = X - WH
+        if M is not None:
+            diff *= M
+        sq = float(np.vdot(diff, diff))
+        kl = losses.kl_from_dense(X, WH, M)
+        return kl + losses.penalty(self._W, self._H, self.l1, self.l2), sq
+
+    def _step_kl_sparse(self):
+        X, XT, W, H = self.X, self.XT, self._W, self._H
+        x = X.data
+        wh = self._WH if self._WH is not None else self._wh_sparse()
+        RT = sp.csr_matrix(((x / wh)[self._perm], XT.indices, XT.indptr), shape=XT.shape)
+        colsum = np.broadcast_to(W.sum(axis=0)[:, None], H.shape).copy()
+        self._apply(H, (RT @ W).T, colsum)
+        R = sp.csr_matrix((x / self._wh_sparse(), X.indices, X.indptr), shape=X.shape)
+        rowsum = np.broadcast_to(H.sum(axis=1)[None, :], W.shape).copy()
+        self._apply(W, R @ H.T, rowsum)
+        # objective at the new iterate: KL at the non-zeros plus the total mass of W H
+        wh = self._WH = self._wh_sparse()
+        pos = x > 0
+        total = float(W.sum(axis=0) @ H.sum(axis=1))
+        kl = float(np.sum(x[pos] * np.log(x[pos] / wh[pos]))) - float(x.sum()) + total
+        # squared error: ||X||^2 - 2 <X, WH> + ||WH||^2 via products of size rank
+        sq = max(self.norm_sq - 2.0 * float(np.dot(x, wh)) + float(np.vdot(W.T @ W, H @ H.T)), 0.0)
+        return kl + losses.penalty(W, H, self.l1, self.l2), sq
+
+    def _wh_sparse(self):
+        wh = losses.wh_at_nonzeros(self.X, self._W, self._H, self._rows)
+        return np.maximum(wh, losses.KL_FLOOR, out=wh)
