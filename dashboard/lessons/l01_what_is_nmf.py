@@ -1,0 +1,51 @@
+"""Lesson 1: what NMF is: X ≈ W H, shapes, a sample as a sum of parts, compression."""
+import numpy as np
+import streamlit as st
+
+from dashboard.lessons import figures, kit
+from nmfcore.teaching import storage_counts
+
+kit.header(1, "What NMF is", """
+Non-negative matrix factorization writes a table of non-negative numbers **X** as the product
+of two smaller non-negative tables, **X ≈ W H**. Here X holds 256 stick-figure images of
+32 × 32 pixels, one image per row. H holds *r* images, the **parts**; a row of W holds one
+sample's weight on each part. Because nothing can be negative, a sample is rebuilt by
+**adding** weighted parts, never by subtracting them.
+""")
+
+ds = kit.demo("swimmer")
+m, n = ds.X.shape
+rank = st.slider("Number of parts r", 1, 24, 17, key="l01_rank",
+                 help="r is the inner dimension of W H: W is samples × r, H is r × features.")
+res = kit.fit("swimmer", rank, max_iter=300)
+W, H = res["W"], res["H"]
+
+counts = storage_counts(m, n, rank)
+c1, c2, c3 = st.columns(3)
+c1.metric("Numbers in X", f"{counts['X']:,}", help=f"{m} × {n}")
+c2.metric("Numbers in W and H", f"{counts['factors']:,}",
+          help=f"r·(m + n) = {rank} × ({m} + {n})")
+c3.metric("Relative error ‖X − WH‖ / ‖X‖", f"{res['rel_error']:.3f}")
+st.markdown(f"X ({m} × {n}) ≈ W ({m} × {rank}) · H ({rank} × {n}): the factors take "
+            f"**{counts['ratio']:.1%}** of the storage of X. To fit in so little room they "
+            f"must capture what the images share.")
+
+sample = st.slider("Sample (row of X)", 0, m - 1, 37, key="l01_sample")
+w = W[sample]
+order = np.argsort(-w)
+used = [k for k in order if w[k] > 1e-3 * max(w.max(), 1e-12)][:7]
+x = kit.dense("swimmer")[sample]
+tiles = [x, w @ H] + [w[k] * H[k] for k in used]
+titles = ["sample", "W·H"] + [f"{w[k]:.2f} × part {k + 1}" for k in used]
+st.plotly_chart(figures.mosaic(tiles, ds.image_shape, ncols=len(tiles), titles=titles,
+                               common_scale=True,
+                               title="One sample = a sum of weighted parts (largest weights)"),
+                key="l01_mix")
+st.caption(f"This sample uses {int(np.sum(w > 1e-3 * max(w.max(), 1e-12)))} of the {rank} parts "
+           f"noticeably. Try r = 4: too few parts, so each must be a blurry mixture of limbs.")
+
+st.plotly_chart(figures.mosaic(H, ds.image_shape, ncols=9,
+                               titles=[f"part {k + 1}" for k in range(rank)],
+                               title=f"All {rank} rows of H, as images"), key="l01_parts")
+
+kit.explore_link("fit", "Fit NMF on your own data and look at its parts")
