@@ -1,0 +1,538 @@
+"""Check a matrix before NMF and fix what is wrong, visibly (numpy/scipy, dense and sparse).
+
+:func:`validate` returns a :class:`ValidationReport`: counts and first positions of negative,
+NaN, infinite and non-numeric cells, all-zero rows/columns, constant columns, a size that will be
+slow, and a list of :class:`Problem` s, each naming the remedies that apply and what each changes.
+
+Every remedy is a function ``f(X, ...) -> (new_X, description)`` that never modifies ``X`` in
+place. :func:`apply_to_dataset` applies one by name to a :class:`~nmfcore.datasets.Dataset`
+and keeps its labels, classes and per-row ground truth in step with dropped rows/columns.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import scipy.sparse as sp
+
+from .datasets import Dataset
+
+#: Above this many cells (dense) or stored values (sparse) a fit will feel slow interactively.
+SLOW_CELLS = 5_000_000
+SLOW_NNZ = 20_000_000
+#: Shifting a sparse matrix makes it dense; refuse above this many cells.
+MAX_DENSE_CELLS = 200_000_000
+N_POSITIONS = 10
+
+
+@dataclass(frozen=True)
+class Remedy:
+    """A fix the user can apply: ``name`` keys :data:`REMEDIES`, ``effect`` says what changes."""
+
+    name: str
+    label: str
+    effect: str
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One finding of :func:`validate`.
+
+    Attributes
+    ----------
+    code : str
+        ``"empty"``, ``"too_small"``, ``"negative"``, ``"nan"``, ``"missing"``, ``"inf"``,
+        ``"non_numeric"``, ``"zero_rows"``, ``"zero_cols"``, ``"constant_cols"`` or ``"slow"``.
+    severity : {"error", "warning", "info"}
+        ``"error"`` means factorize would refuse the matrix as it is.
+    message : str
+    count : int
+    positions : tuple of (int, int) or tuple of int
+        First cells ``(row, col)`` (or first row/column indices) concerned.
+    remedies : tuple of Remedy
+    """
+
+    code: str
+    severity: str
+    message: str
+    count: int = 0
+    positions: tuple = ()
+    remedies: tuple = ()
+
+
+@dataclass(frozen=True)
+class ValidationReport:
+    """What :func:`validate` found. All counts are over the whole matrix."""
+
+    shape: tuple
+    dtype: str
+    is_sparse: bool
+    nnz: int
+    sparsity: float
+    min: float
+    max: float
+    n_negative: int
+    n_nan: int
+    n_inf: int
+    n_non_numeric: int
+    negative_positions: tuple
+    nan_positions: tuple
+    inf_positions: tuple
+    non_numeric_positions: tuple
+    zero_rows: tuple
+    zero_cols: tuple
+    constant_cols: tuple
+    slow: bool
+    problems: tuple = field(default_factory=tuple)
+
+    @property
+    def ok(self) -> bool:
+        """True when no problem is an error (the matrix can be factorized as it is)."""
+        return not any(p.severity == "error" for p in self.problems)
+
+    def problem(self, code: str) -> Problem | None:
+        """The problem with this code, or None."""
+        return next((p for p in self.problems if p.code == code), None)
+
+    def summary(self) -> str:
+        """One line: shape, sparsity, range, number of problems."""
+        kind = "sparse" if self.is_sparse else "dense"
+        n_err = sum(p.severity == "error" for p in self.problems)
+        return (f"{self.shape[0]} x {self.shape[1]} {kind} {self.dtype}, "
+                f"{self.sparsity:.1%} zeros, values in [{self.min:.4g}, {self.max:.4g}], "
+                f"{n_err} error(s), {len(self.problems) - n_err} note(s)")
+
+
+# --------------------------------------------------------------------------- remedies
+
+def _copy(X):
+    return X.copy() if sp.issparse(X) else np.array(X, dtype=np.float64, copy=True)
+
+
+def _as_float(X):
+    if sp.issparse(X):
+        return X.tocsr().astype(np.float64)
+    return np.asarray(X, dtype=np.float64)
+
+
+def _nanmin(X) -> float:
+    if sp.issparse(X):
+        d = X.data[np.isfinite(X.data)]
+        m = d.min() if d.size else 0.0
+        return float(min(m, 0.0)) if X.nnz < np.prod(X.shape) else float(m)
+    d = X[np.isfinite(X)]
+    return float(d.min()) if d.size else 0.0
+
+
+def shift_by_min(X):
+    """Add ``-min(X)`` to every cell so the smallest (finite) value becomes 0.
+
+    A sparse matrix becomes dense (every implicit zero changes). NaN/inf stay as they are.
+    """
+    X = _as_float(X)
+    m = _nanmin(X)
+    if m >= 0:
+        return _copy(X), "No negative values: nothing shifted."
+    if sp.issparse(X):
+        if np.prod(X.shape) > MAX_DENSE_CELLS:
+            raise ValueError(f"Shifting would turn this sparse {X.shape[0]} x {X.shape[1]} "
+                             f"matrix dense (too big); clip at zero instead.")
+        out = X.toarray() - m
+        return out, (f"Added {-m:.4g} to every cell (the minimum becomes 0); the matrix is now "
+                     f"dense and zeros became {-m:.4g}.")
+    return X - m, f"Added {-m:.4g} to every cell (the minimum was {m:.4g}, it is now 0)."
+
+
+def clip_at_zero(X):
+    """Set every negative cell to 0 (sparse stays sparse)."""
+    X = _as_float(X)
+    if sp.issparse(X):
+        out = X.copy()
+        n = int(np.sum(out.data < 0))
+        out.data = np.where(out.data < 0, 0.0, out.data)
+        out.eliminate_zeros()
+    else:
+        n = int(np.sum(X < 0))
+        out = np.where(X < 0, 0.0, X)
+    return out, f"Set {n} negative cell(s) to 0."
+
+
+def _row_col_masks(X, what: str, axis: int) -> np.ndarray:
+    """Boolean mask over rows (axis=0) or columns (axis=1) that ``what`` selects for dropping."""
+    X = _as_float(X)
+    if sp.issparse(X):
+        X = X.tocsr() if axis == 0 else X.tocsc()
+        data = X.data
+        if what == "zero":
+            Y = X.copy()
+            Y.eliminate_zeros()
+            return np.diff(Y.indptr) == 0
+        if what == "nonfinite":
+            owner = np.repeat(np.arange(X.shape[axis]), np.diff(X.indptr))
+            return np.bincount(owner[~np.isfinite(data)], minlength=X.shape[axis]) > 0
+        if what == "constant":
+            return np.zeros(X.shape[axis], dtype=bool)
+        raise ValueError(f"unknown selection {what!r}")
+    red = 1 - axis
+    if what == "zero":
+        return np.all(X == 0, axis=red)
+    if what == "nonfinite":
+        return np.any(~np.isfinite(X), axis=red)
+    if what == "constant":  # constant and non-zero columns
+        with np.errstate(invalid="ignore"):
+            same = np.all(X == X[:1, :], axis=0) if X.shape[0] else np.zeros(X.shape[1], bool)
+        return same & ~np.all(X == 0, axis=0) & (X.shape[0] > 1)
+    raise ValueError(f"unknown selection {what!r}")
+
+
+def _drop(X, what, axis):
+    drop = _row_col_masks(X, what, axis)
+    keep = np.flatnonzero(~drop)
+    X = _as_float(X)
+    out = X[keep] if axis == 0 else X[:, keep]
+    if sp.issparse(out):
+        out = out.tocsr()
+    noun = "row" if axis == 0 else "column"
+    label = {"zero": "all-zero", "nonfinite": "NaN/inf", "constant": "constant"}[what]
+    first = ", ".join(str(i) for i in np.flatnonzero(drop)[:N_POSITIONS])
+    more = "..." if drop.sum() > N_POSITIONS else ""
+    desc = (f"Dropped {int(drop.sum())} {label} {noun}(s)"
+            + (f" (indices {first}{more})" if drop.any() else "")
+            + f": {X.shape[0]} x {X.shape[1]} -> {out.shape[0]} x {out.shape[1]}.")
+    return out, desc, keep
+
+
+def drop_zero_rows(X):
+    """Remove the rows whose cells are all 0."""
+    out, desc, _ = _drop(X, "zero", 0)
+    return out, desc
+
+
+def drop_zero_cols(X):
+    """Remove the columns whose cells are all 0."""
+    out, desc, _ = _drop(X, "zero", 1)
+    return out, desc
+
+
+def drop_nonfinite_rows(X):
+    """Remove the rows holding a NaN or an infinite value."""
+    out, desc, _ = _drop(X, "nonfinite", 0)
+    return out, desc
+
+
+def drop_nonfinite_cols(X):
+    """Remove the columns holding a NaN or an infinite value."""
+    out, desc, _ = _drop(X, "nonfinite", 1)
+    return out, desc
+
+
+def drop_constant_cols(X):
+    """Remove the (non-zero) columns that have the same value in every row (dense only)."""
+    out, desc, _ = _drop(X, "constant", 1)
+    return out, desc
+
+
+def nan_as_missing(X):
+    """Keep NaN cells as *missing* (infinite cells become NaN too) for a masked fit.
+
+    The caller must mark the data as having missing values (``extras["missing"] = True``)
+    so that fits pass ``missing="mask"``.
+    """
+    X = _as_float(X)
+    out = _copy(X)
+    vals = out.data if sp.issparse(out) else out
+    n_inf = int(np.isinf(vals).sum())
+    vals[np.isinf(vals)] = np.nan
+    n_nan = int(np.isnan(vals).sum())
+    extra = f" ({n_inf} infinite cell(s) became NaN)" if n_inf else ""
+    return out, (f"{n_nan} NaN cell(s) kept as missing{extra}: a masked fit ignores them and "
+                 f"predicts them from W @ H.")
+
+
+def nan_to_zero(X):
+    """Replace NaN and infinite cells by 0."""
+    X = _as_float(X)
+    out = _copy(X)
+    vals = out.data if sp.issparse(out) else out
+    n = int((~np.isfinite(vals)).sum())
+    vals[~np.isfinite(vals)] = 0.0
+    if sp.issparse(out):
+        out.eliminate_zeros()
+    return out, f"Replaced {n} NaN/inf cell(s) by 0."
+
+
+def coerce_text_to_nan(X, non_numeric_mask=None):
+    """Turn the cells flagged as non-numeric text into NaN (they then count as NaN cells)."""
+    out = _copy(_as_float(X))
+    if non_numeric_mask is None:
+        return out, "No text cells flagged: nothing changed."
+    mask = np.asarray(non_numeric_mask, dtype=bool)
+    if sp.issparse(out):
+        out = out.toarray()
+    out[mask] = np.nan
+    return out, f"{int(mask.sum())} text cell(s) set to NaN (now handled as NaN cells)."
+
+
+def transpose(X):
+    """Swap rows and columns (samples become features)."""
+    X = _as_float(X)
+    out = X.T.tocsr() if sp.issparse(X) else X.T.copy()
+    return out, (f"Transposed: {X.shape[0]} x {X.shape[1]} -> {out.shape[0]} x {out.shape[1]} "
+                 f"(rows are now the former columns).")
+
+
+def log1p(X):
+    """Replace every value v by log(1 + v) (needs v >= 0; sparse stays sparse)."""
+    X = _as_float(X)
+    vals = X.data if sp.issparse(X) else X
+    if np.nanmin(vals, initial=0.0) < 0:
+        raise ValueError("log1p needs non-negative values: shift or clip the negative cells "
+                         "first.")
+    if sp.issparse(X):
+        out = X.copy()
+        out.data = np.log1p(out.data)
+    else:
+        out = np.log1p(X)
+    return out, (f"Applied log(1 + x): values in [{np.nanmin(vals, initial=0.0):.4g}, "
+                 f"{np.nanmax(vals, initial=0.0):.4g}] -> [0, "
+                 f"{np.log1p(np.nanmax(vals, initial=0.0)):.4g}].")
+
+
+def row_normalize(X):
+    """Divide each row by its sum so rows sum to 1 (all-zero rows stay zero)."""
+    X = _as_float(X)
+    s = np.asarray(X.sum(axis=1)).ravel() if sp.issparse(X) else np.nansum(X, axis=1)
+    n_zero = int(np.sum(s == 0))
+    scale = np.divide(1.0, s, out=np.zeros_like(s), where=s != 0)
+    out = sp.diags(scale) @ X if sp.issparse(X) else X * scale[:, None]
+    if sp.issparse(out):
+        out = out.tocsr()
+    msg = "Divided each row by its sum (rows now sum to 1)"
+    return out, msg + (f"; {n_zero} all-zero row(s) left at 0." if n_zero else ".")
+
+
+REMEDIES = {  # name -> (function, button label, what it changes)
+    "shift": (shift_by_min, "Shift by the minimum",
+              "adds -min to every cell (zeros change too; sparse becomes dense)"),
+    "clip": (clip_at_zero, "Clip at zero", "sets negative cells to 0, others unchanged"),
+    "drop_zero_rows": (drop_zero_rows, "Drop all-zero rows", "removes those samples"),
+    "drop_zero_cols": (drop_zero_cols, "Drop all-zero columns", "removes those features"),
+    "drop_nonfinite_rows": (drop_nonfinite_rows, "Drop rows with NaN/inf",
+                            "removes every sample holding a NaN or inf cell"),
+    "drop_nonfinite_cols": (drop_nonfinite_cols, "Drop columns with NaN/inf",
+                            "removes every feature holding a NaN or inf cell"),
+    "drop_constant_cols": (drop_constant_cols, "Drop constant columns",
+                           "removes features with one value in every sample"),
+    "nan_as_missing": (nan_as_missing, "Treat NaN as missing",
+                       "keeps NaN (inf becomes NaN); the fit masks them (missing='mask')"),
+    "nan_to_zero": (nan_to_zero, "Replace NaN/inf by 0", "sets those cells to 0"),
+    "coerce_text": (coerce_text_to_nan, "Text cells to NaN",
+                    "the text cells become NaN cells (then handle them as NaN)"),
+    "transpose": (transpose, "Transpose", "rows become columns: samples <-> features"),
+    "log1p": (log1p, "log(1 + x)", "compresses large values; zeros stay 0"),
+    "row_normalize": (row_normalize, "Normalise rows", "each row divided by its sum"),
+}
+
+
+def _remedies(*names) -> tuple:
+    return tuple(Remedy(n, REMEDIES[n][1], REMEDIES[n][2]) for n in names)
+
+
+# --------------------------------------------------------------------------- validation
+
+def _positions(mask_or_rc, n=N_POSITIONS) -> tuple:
+    rows, cols = mask_or_rc
+    return tuple((int(r), int(c)) for r, c in zip(rows[:n], cols[:n]))
+
+
+def _cells(X, test):
+    """Count and first positions (row-major) of the cells where ``test(values)`` holds."""
+    if sp.issparse(X):
+        C = X.tocsr()
+        C.sort_indices()
+        hit = test(C.data)
+        idx = np.flatnonzero(hit)
+        rows = np.repeat(np.arange(C.shape[0]), np.diff(C.indptr))[idx[:N_POSITIONS]]
+        return int(idx.size), _positions((rows, C.indices[idx[:N_POSITIONS]]))
+    flat = np.flatnonzero(test(X))
+    r, c = np.unravel_index(flat[:N_POSITIONS], X.shape)
+    return int(flat.size), _positions((r, c))
+
+
+def validate(X, non_numeric_mask=None, *, missing_ok=False) -> ValidationReport:
+    """Check a matrix for everything that would make NMF fail or mislead.
+
+    Parameters
+    ----------
+    X : array-like or scipy.sparse matrix of shape (n_samples, n_features)
+    non_numeric_mask : bool array of shape (n_samples, n_features), optional
+        Cells that held text in the source file (the parser has set them to NaN).
+    missing_ok : bool, default False
+        NaN cells are known missing values for a masked fit: reported as a note, not an error.
+
+    Returns
+    -------
+    ValidationReport
+    """
+    if not sp.issparse(X):
+        X = np.asarray(X)
+        if X.ndim != 2:
+            X = np.atleast_2d(X)
+        if X.dtype.kind not in "biuf":
+            raise ValueError(f"validate needs a numeric matrix, got dtype {X.dtype}; "
+                             f"parse text cells to NaN first.")
+    dtype = str(X.dtype)
+    X = _as_float(X)
+    n, m = X.shape
+    cells = n * m
+    nnz = int(X.count_nonzero()) if sp.issparse(X) else int(np.count_nonzero(X))
+    problems = []
+    if cells == 0:
+        problems.append(Problem("empty", "error", f"The matrix is empty ({n} x {m}).",
+                                remedies=()))
+        return ValidationReport((n, m), dtype, sp.issparse(X), 0, 0.0, 0.0, 0.0, 0, 0, 0, 0,
+                                (), (), (), (), (), (), (), False, tuple(problems))
+    vals = X.data if sp.issparse(X) else X
+    finite = vals[np.isfinite(vals)]
+    has_implicit_zero = sp.issparse(X) and X.nnz < cells
+    vmin = float(min(finite.min(), 0.0) if has_implicit_zero else finite.min()) if finite.size \
+        else 0.0
+    vmax = float(max(finite.max(), 0.0) if has_implicit_zero else finite.max()) if finite.size \
+        else 0.0
+    n_neg, neg_pos = _cells(X, lambda v: v < 0)
+    n_nan, nan_pos = _cells(X, np.isnan)
+    n_inf, inf_pos = _cells(X, np.isinf)
+    if non_numeric_mask is not None:
+        mask = np.asarray(non_numeric_mask, dtype=bool)
+        n_txt = int(mask.sum())
+        txt_pos = _positions(np.nonzero(mask))
+    else:
+        n_txt, txt_pos = 0, ()
+    zero_rows = tuple(int(i) for i in np.flatnonzero(_row_col_masks(X, "zero", 0)))
+    zero_cols = tuple(int(i) for i in np.flatnonzero(_row_col_masks(X, "zero", 1)))
+    const_cols = () if sp.issparse(X) else tuple(
+        int(i) for i in np.flatnonzero(_row_col_masks(X, "constant", 1)))
+    slow = (X.nnz > SLOW_NNZ) if sp.issparse(X) else (cells > SLOW_CELLS)
+
+    if min(n, m) < 2:
+        problems.append(Problem(
+            "too_small", "error",
+            f"The matrix is {n} x {m}: NMF needs at least 2 rows and 2 columns (rank is at most "
+            f"min(rows, columns)). A single row or column is a vector, not a data matrix.",
+            remedies=_remedies("transpose") if m == 1 and n > 1 else ()))
+    if n_txt:
+        problems.append(Problem(
+            "non_numeric", "warning",
+            f"{n_txt} cell(s) held text and were read as NaN (first at row, column "
+            f"{txt_pos[0]}). Check the header and label-column settings, or accept them as NaN.",
+            n_txt, txt_pos, _remedies("coerce_text")))
+    if n_neg:
+        problems.append(Problem(
+            "negative", "error",
+            f"{n_neg} negative cell(s) (minimum {vmin:.4g}, first at {neg_pos[0]}): NMF needs "
+            f"non-negative data.", n_neg, neg_pos, _remedies("shift", "clip")))
+    if n_nan:
+        if missing_ok:
+            problems.append(Problem(
+                "missing", "info",
+                f"{n_nan} NaN cell(s) are treated as missing: fit with missing='mask'.",
+                n_nan, nan_pos, _remedies("nan_to_zero", "drop_nonfinite_rows",
+                                          "drop_nonfinite_cols")))
+        else:
+            problems.append(Problem(
+                "nan", "error", f"{n_nan} NaN cell(s) (first at {nan_pos[0]}).", n_nan, nan_pos,
+                _remedies("nan_as_missing", "drop_nonfinite_rows", "drop_nonfinite_cols",
+                          "nan_to_zero")))
+    if n_inf:
+        problems.append(Problem(
+            "inf", "error", f"{n_inf} infinite cell(s) (first at {inf_pos[0]}).", n_inf, inf_pos,
+            _remedies("nan_as_missing", "drop_nonfinite_rows", "drop_nonfinite_cols",
+                      "nan_to_zero")))
+    if zero_rows:
+        problems.append(Problem(
+            "zero_rows", "warning",
+            f"{len(zero_rows)} all-zero row(s) (e.g. row {zero_rows[0]}): these samples have "
+            f"no membership and can stall multiplicative updates.",
+            len(zero_rows), zero_rows[:N_POSITIONS], _remedies("drop_zero_rows")))
+    if zero_cols:
+        problems.append(Problem(
+            "zero_cols", "warning",
+            f"{len(zero_cols)} all-zero column(s) (e.g. column {zero_cols[0]}): they carry no "
+            f"information.", len(zero_cols), zero_cols[:N_POSITIONS],
+            _remedies("drop_zero_cols")))
+    if const_cols:
+        problems.append(Problem(
+            "constant_cols", "info",
+            f"{len(const_cols)} constant column(s) (e.g. column {const_cols[0]}): same value in "
+            f"every row, no information to separate samples.", len(const_cols),
+            const_cols[:N_POSITIONS], _remedies("drop_constant_cols")))
+    if slow:
+        size = f"{X.nnz:,} stored values" if sp.issparse(X) else f"{cells:,} cells"
+        problems.append(Problem(
+            "slow", "info",
+            f"Large matrix ({size}): fits will take a while; prefer a small rank and few "
+            f"iterations while exploring.", remedies=()))
+    sparsity = 1.0 - nnz / cells
+    return ValidationReport(
+        (n, m), dtype, sp.issparse(X), nnz, float(sparsity), vmin, vmax, n_neg, n_nan, n_inf,
+        n_txt, neg_pos, nan_pos, inf_pos, txt_pos, zero_rows, zero_cols, const_cols, bool(slow),
+        tuple(problems))
+
+
+# --------------------------------------------------------------------------- datasets
+
+def _take(seq, keep):
+    if seq is None:
+        return None
+    if isinstance(seq, np.ndarray):
+        return seq[keep]
+    return tuple(seq[i] for i in keep)
+
+
+def apply_to_dataset(ds: Dataset, name: str, **kwargs) -> tuple[Dataset, str]:
+    """Apply the remedy ``name`` (a key of :data:`REMEDIES`) to a data set.
+
+    Labels, known classes and ``extras["true_W"]`` follow dropped rows; column labels and
+    ``extras["true_H"]`` follow dropped columns; a transpose swaps the labels and drops the
+    per-sample ground truth. ``nan_as_missing`` sets ``extras["missing"] = True``.
+
+    Returns
+    -------
+    new_ds : Dataset
+    description : str
+    """
+    if name not in REMEDIES:
+        raise ValueError(f"Unknown remedy {name!r}; choose one of: {', '.join(REMEDIES)}.")
+    extras = dict(ds.extras)
+    drops = {"drop_zero_rows": ("zero", 0), "drop_zero_cols": ("zero", 1),
+             "drop_nonfinite_rows": ("nonfinite", 0), "drop_nonfinite_cols": ("nonfinite", 1),
+             "drop_constant_cols": ("constant", 1)}
+    if name in drops:
+        what, axis = drops[name]
+        X, desc, keep = _drop(ds.X, what, axis)
+        if axis == 0:
+            if isinstance(extras.get("true_W"), np.ndarray):
+                extras["true_W"] = extras["true_W"][keep]
+            new = replace(ds, X=X, row_labels=_take(ds.row_labels, keep),
+                          classes=_take(ds.classes, keep), extras=extras)
+        else:
+            if isinstance(extras.get("true_H"), np.ndarray):
+                extras["true_H"] = extras["true_H"][:, keep]
+            image_shape = ds.image_shape if X.shape[1] == ds.X.shape[1] else None
+            new = replace(ds, X=X, col_labels=_take(ds.col_labels, keep), extras=extras,
+                          image_shape=image_shape,
+                          kind=ds.kind if image_shape or ds.kind != "image" else "generic")
+        return new, desc
+    func = REMEDIES[name][0]
+    X, desc = func(ds.X, **kwargs)
+    if name == "transpose":
+        for k in ("true_W", "true_H", "abundances", "sources"):
+            extras.pop(k, None)
+        return replace(ds, X=X, row_labels=ds.col_labels, col_labels=ds.row_labels,
+                       classes=None, kind="generic", image_shape=None, suggested_rank=None,
+                       extras=extras), desc
+    if name == "nan_as_missing":
+        extras["missing"] = True
+    if name in ("nan_to_zero",):
+        extras.pop("missing", None)
+    return replace(ds, X=X, extras=extras), desc
