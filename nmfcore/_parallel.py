@@ -124,7 +124,8 @@ def _import_distributed():
 
 def run_tasks(fn: Callable[[Any, Any], Any], tasks: Sequence, *, shared: Any = None,
               n_jobs: int | None = 1, executor: Any = None,
-              callback: Callable[[int, int, Any], Any] | None = None) -> TaskRun:
+              callback: Callable[[int, int, Any], Any] | None = None,
+              receive: Callable[[Any], Any] | None = None) -> TaskRun:
     """Run ``fn(shared, task)`` for every task and collect the results in task order.
 
     Parameters
@@ -143,6 +144,9 @@ def run_tasks(fn: Callable[[Any, Any], Any], tasks: Sequence, *, shared: Any = N
     callback : callable or None, default=None
         ``callback(n_done, n_total, result)`` after each finished task; a truthy return value
         cancels the remaining tasks.
+    receive : callable or None, default=None
+        Applied in this process to every result as it arrives (before ``callback``), on every
+        execution path, e.g. to rebuild objects that travel in a picklable form.
 
     Returns
     -------
@@ -158,33 +162,39 @@ def run_tasks(fn: Callable[[Any, Any], Any], tasks: Sequence, *, shared: Any = N
     if executor is None:
         workers = min(resolve_n_jobs(n_jobs), max(len(tasks), 1))
         if workers <= 1:
-            return _run_serial(fn, tasks, shared, callback)
-        return _run_pool(fn, tasks, shared, workers, callback)
+            return _run_serial(fn, tasks, shared, callback, receive)
+        return _run_pool(fn, tasks, shared, workers, callback, receive)
     if isinstance(executor, str) or _is_dask_client(executor):
-        return _run_dask(fn, tasks, shared, executor, callback)
+        return _run_dask(fn, tasks, shared, executor, callback, receive)
     if isinstance(executor, cf.Executor):
         futures = {executor.submit(fn, shared, t): i for i, t in enumerate(tasks)}
-        return _collect(futures, len(tasks), callback, on_cancel=lambda: None)
+        return _collect(futures, len(tasks), callback, receive, on_cancel=lambda: None)
     raise TypeError("executor must be None, a dask.distributed.Client, a scheduler address "
                     f"string or a concurrent.futures.Executor; got {type(executor).__name__}")
 
 
-def _run_serial(fn, tasks, shared, callback) -> TaskRun:
+def _identity(x):
+    return x
+
+
+def _run_serial(fn, tasks, shared, callback, receive) -> TaskRun:
+    receive = receive or _identity
     results: list = [None] * len(tasks)
     for i, task in enumerate(tasks):
-        results[i] = fn(shared, task)
+        results[i] = receive(fn(shared, task))
         if callback is not None and callback(i + 1, len(tasks), results[i]):
             return TaskRun(results, i + 1, i + 1 < len(tasks))
     return TaskRun(results, len(tasks), False)
 
 
-def _collect(futures: dict, total: int, callback, on_cancel) -> TaskRun:
+def _collect(futures: dict, total: int, callback, receive, on_cancel) -> TaskRun:
     """Gather concurrent.futures results as they finish; cancel on request or error."""
+    receive = receive or _identity
     results: list = [None] * total
     done = 0
     try:
         for fut in cf.as_completed(futures):
-            results[futures[fut]] = fut.result()
+            results[futures[fut]] = receive(fut.result())
             done += 1
             if callback is not None and callback(done, total, results[futures[fut]]) \
                     and done < total:
@@ -216,7 +226,7 @@ def _terminate_pool(pool: cf.ProcessPoolExecutor) -> None:
         p.join(timeout=5)
 
 
-def _run_pool(fn, tasks, shared, workers, callback) -> TaskRun:
+def _run_pool(fn, tasks, shared, workers, callback, receive) -> TaskRun:
     pool = cf.ProcessPoolExecutor(
         max_workers=workers, mp_context=_mp_context(), initializer=exec,
         initargs=(_BOOTSTRAP, {"THREAD_ENV": _THREAD_ENV, "BLOB": pickle.dumps(shared)}))
@@ -229,14 +239,15 @@ def _run_pool(fn, tasks, shared, workers, callback) -> TaskRun:
 
     try:
         futures = {pool.submit(_call_with_worker_shared, fn, t): i for i, t in enumerate(tasks)}
-        return _collect(futures, len(tasks), callback, on_cancel=stop)
+        return _collect(futures, len(tasks), callback, receive, on_cancel=stop)
     finally:
         if not stopped:
             pool.shutdown(wait=True)
 
 
-def _run_dask(fn, tasks, shared, executor, callback) -> TaskRun:
+def _run_dask(fn, tasks, shared, executor, callback, receive) -> TaskRun:
     distributed = _import_distributed()
+    receive = receive or _identity
     own = isinstance(executor, str)
     client = distributed.Client(executor) if own else executor
     futures = []
@@ -247,7 +258,7 @@ def _run_dask(fn, tasks, shared, executor, callback) -> TaskRun:
         results: list = [None] * len(tasks)
         done = 0
         for fut in distributed.as_completed(futures):
-            results[index[fut.key]] = fut.result()
+            results[index[fut.key]] = receive(fut.result())
             done += 1
             if callback is not None and callback(done, len(tasks), results[index[fut.key]]) \
                     and done < len(tasks):

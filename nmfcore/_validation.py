@@ -184,7 +184,7 @@ def check_number(name: str, value, *, low=0.0, integer=False, allow_none=False, 
     ok = ok and (value > low if strict else value >= low)
     if not ok:
         what = "an integer" if integer else "a finite number"
-        bound = f"> {low}" if strict else f">= {low}"
+        bound = f"> {low:g}" if strict else f">= {low:g}"
         raise NMFInputError(f"{name} must be {what} {bound}; got {value!r}.")
     return int(value) if integer else float(value)
 

@@ -159,7 +159,8 @@ class MUStep:
         The factors each entry was multiplied by: ``(W^T X) / (W^T W H + delta)`` and
         ``(X H^T) / (W H H^T + delta)``. Above 1 the entry grows, below 1 it shrinks.
     loss : float
-        Squared Frobenius error after the step.
+        ``0.5 * ||X - W H||_F^2`` after the step, the objective :func:`nmfcore.factorize`
+        reports in its history for ``loss="frobenius"``.
     """
 
     W: np.ndarray
@@ -194,7 +195,7 @@ def mu_step(X, W, H, delta: float = 1e-10) -> MUStep:
         H_new = H * ratio_H
         ratio_W = (X @ H_new.T) / (W @ (H_new @ H_new.T) + delta)
         W_new = W * ratio_W
-        loss = frobenius_loss(X, W_new, H_new)
+        loss = 0.5 * frobenius_loss(X, W_new, H_new)
     return MUStep(W_new, H_new, ratio_H, ratio_W, loss)
 
 

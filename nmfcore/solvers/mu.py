@@ -44,7 +44,9 @@ class MultiplicativeUpdates(Solver):
             self._rows = np.repeat(np.arange(self.X.shape[0]), np.diff(self.X.indptr))
         self._WH = None  # cached W @ H (dense KL or masked Frobenius) for the next H update
         kind = "kl" if self.loss == "kl" else "fro"
-        form = "sparse" if self.sparse else ("masked" if self.mask is not None else "dense")
+        form = "sparse" if self.sparse else "dense"
+        if kind == "fro" and self.mask is not None:
+            form = "masked"  # (dense KL applies the mask itself)
         self._step = getattr(self, f"_step_{kind}_{form}")
 
     def step(self):
