@@ -27,5 +27,21 @@ __all__ = [
 
 # --- analysis layer (restarts, consensus, rank sweep, metrics): explicit imports go here ---
 # (ANALYSIS-IMPORTS)
+from .alignment import normalize_factors, align_components, align_fit, component_similarity
+from .consensus import (connectivity, consensus_matrix, consensus_order, consensus_clusters,
+                        cophenetic_correlation, dispersion, pac, hard_assignments)
+from .metrics import (purity, entropy, adjusted_rand_index, silhouette_samples, silhouette_score,
+                      hoyer_sparsity, explained_variance, relative_error)
+from .restarts import restarts, RestartsResult
+from .sweep import rank_sweep, SweepResult, RankSuggestion
+
+__all__ += [
+    "normalize_factors", "align_components", "align_fit", "component_similarity",
+    "connectivity", "consensus_matrix", "consensus_order", "consensus_clusters",
+    "cophenetic_correlation", "dispersion", "pac", "hard_assignments",
+    "purity", "entropy", "adjusted_rand_index", "silhouette_samples", "silhouette_score",
+    "hoyer_sparsity", "explained_variance", "relative_error",
+    "restarts", "RestartsResult", "rank_sweep", "SweepResult", "RankSuggestion",
+]
 
 __version__ = "0.1.0"

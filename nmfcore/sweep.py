@@ -1,0 +1,374 @@
+"""Rank selection: every common criterion for a range of ranks, side by side.
+
+For each rank :func:`rank_sweep` runs restarts (consensus, cophenetic, dispersion, PAC,
+silhouette, stability of components), speckled cross-validation (a random share of the entries
+is hidden, the model is fitted on the rest with a masked solver and judged on the hidden ones;
+Owen & Perry 2009, RcppML's ``crossValidate``) and the same fits on a shuffled copy of the data
+(each column permuted independently, R NMF's ``randomize``; Frigyesi & Hoglund 2008). Three
+rules turn the table into suggestions; they need not agree, and the UI shows where they do not.
+
+References
+----------
+Brunet, J.-P. et al. (2004). PNAS 101(12), 4164-4169. doi:10.1073/pnas.0308531101
+Frigyesi, A., Hoglund, M. (2008). Non-negative matrix factorization for the analysis of
+complex gene expression data. Cancer Informatics 6, 275-292. doi:10.4137/cin.s606
+Owen, A. B., Perry, P. O. (2009). Bi-cross-validation of the SVD and the nonnegative matrix
+factorization. Ann. Appl. Stat. 3(2), 564-594. doi:10.1214/08-AOAS227
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+
+from . import consensus as _cons
+from . import metrics as _metrics
+from ._parallel import run_tasks
+from .restarts import (FitTask, RestartsResult, fit_task, holdout_mask, receive_fit,
+                       restart_kwargs, spawn_seeds, summarize_fits)
+from .solvers import SOLVERS
+
+__all__ = ["rank_sweep", "SweepResult", "RankSuggestion", "COLUMNS"]
+
+#: Columns of :attr:`SweepResult.table`, in display order.
+COLUMNS = ("rank", "seed", "rel_error", "explained_variance", "cophenetic", "dispersion", "pac",
+           "silhouette", "similarity", "cv_error", "cv_error_std", "shuffled_rel_error",
+           "shuffled_cv_error")
+
+#: Brunet's rule ignores cophenetic decreases smaller than this.
+COPHENETIC_DROP = 0.01
+
+_GENERIC_KW = ("loss", "init", "max_iter", "tol", "max_time", "l1", "l2")
+
+
+@dataclass(frozen=True)
+class RankSuggestion:
+    """The rank one rule picks, with the rule's name and a one-line reason."""
+
+    rule: str
+    rank: int | None
+    explanation: str
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    """Result of :func:`rank_sweep`.
+
+    Attributes
+    ----------
+    table : dict of str to ndarray of shape (n_ranks,)
+        Columns :data:`COLUMNS` (equal length, one row per completed rank, ascending):
+        ``rank``; ``seed`` (root seed of that rank's restarts: ``restarts(X, rank,
+        n_restarts, random_state=seed, **fit_kw)`` replays them); ``rel_error`` and
+        ``explained_variance`` of the best restart; ``cophenetic``, ``dispersion``, ``pac`` of
+        the consensus; ``silhouette`` of the consensus clustering (tree on ``1 - C`` cut into
+        ``rank`` groups, distances ``1 - C``); ``similarity`` (mean over components of the mean
+        cosine similarity of aligned components to the best restart); ``cv_error`` (mean
+        relative error on held-out entries over the folds) and its standard deviation;
+        ``shuffled_rel_error`` and ``shuffled_cv_error`` on the column-shuffled data.
+        Undefined values are NaN: consensus measures and silhouette at rank 1 (one cluster),
+        CV columns when ``cv_folds=0``, shuffled columns when ``shuffle_baseline=False``.
+    suggestions : tuple of RankSuggestion
+        One per rule: ``"lowest held-out error"``, ``"Brunet: first drop of cophenetic"``,
+        ``"Frigyesi: error decrease below shuffled data"``.
+    restarts : dict of int to RestartsResult
+        Everything about the restarts at each rank (aligned factors, consensus, its order).
+    cv_errors : dict of int to ndarray of shape (cv_folds,)
+        Held-out error of each fold.
+    random_state : int
+        Root seed; the same call with it replays the whole sweep.
+    cancelled : bool
+        True if the callback stopped the sweep: the table then holds the ranks whose fits all
+        finished (possibly none) and no exception is raised.
+    n_fits : int
+        Number of fits the full sweep needs (progress total).
+    params : dict
+        Arguments of the call.
+    """
+
+    table: dict
+    suggestions: tuple
+    restarts: dict
+    cv_errors: dict
+    random_state: int
+    cancelled: bool = False
+    n_fits: int = 0
+    params: dict = field(default_factory=dict)
+
+    @property
+    def ranks(self) -> list[int]:
+        return [int(r) for r in self.table["rank"]]
+
+    @property
+    def consensus(self) -> dict:
+        """Consensus matrix of each rank (for a reordered heatmap with :attr:`orders`)."""
+        return {r: res.consensus for r, res in self.restarts.items()}
+
+    @property
+    def orders(self) -> dict:
+        """Average-linkage sample order of each rank's consensus matrix."""
+        return {r: res.order for r, res in self.restarts.items()}
+
+    def rows(self) -> list[dict]:
+        """The table as a list of row dicts (ints for rank and seed, floats elsewhere)."""
+        return [{c: (int(self.table[c][i]) if c in ("rank", "seed") else float(self.table[c][i]))
+                 for c in COLUMNS} for i in range(len(self.table["rank"]))]
+
+
+def _derive(root: int, *key: int) -> int:
+    """An int seed determined by ``root`` and a key (independent of the list of ranks)."""
+    return int(np.random.SeedSequence(root, spawn_key=key).generate_state(1, np.uint32)[0])
+
+
+def _check_ranks(ranks, shape) -> list[int]:
+    try:
+        out = sorted({int(r) for r in ranks})
+    except (TypeError, ValueError):
+        raise ValueError(f"ranks must be a sequence of ints; got {ranks!r}") from None
+    if not out or any(int(r) != r for r in ranks):
+        raise ValueError(f"ranks must be a non-empty sequence of ints; got {ranks!r}")
+    hi = min(shape)
+    if out[0] < 1 or out[-1] > hi:
+        raise ValueError(f"every rank must be in [1, {hi}] (min(n_samples, n_features)); "
+                         f"got {out}")
+    return out
+
+
+def _cv_kwargs(kw: dict) -> dict:
+    """Fit keywords for masked (held-out) fits: keep the solver if it can mask, else switch."""
+    solver = kw.get("solver", "mu")
+    if getattr(SOLVERS.get(solver), "supports_mask", False):
+        return dict(kw)
+    out = {k: kw[k] for k in _GENERIC_KW if k in kw}
+    out["solver"] = "mu" if kw.get("loss", "frobenius") == "kl" else "hals"
+    return out
+
+
+def _prepare(X, fit_kw):
+    """Dense data with zeros at missing entries, the observed mask (or None) and the raw X."""
+    mask = fit_kw.get("mask")
+    dense = X.toarray() if sp.issparse(X) else np.asarray(X, dtype=float)
+    observed = None
+    if fit_kw.get("missing") == "mask":
+        observed = ~np.isnan(dense)
+    if mask is not None:
+        m = np.asarray(mask, dtype=bool)
+        observed = m if observed is None else observed & m
+    if observed is not None:
+        dense = np.where(observed, dense, 0.0)
+    return dense, observed
+
+
+def _hidden_error(Xd, observed, fraction, mask_seed, res) -> float:
+    hidden = holdout_mask(np.ones(Xd.shape, bool) if observed is None else observed,
+                          fraction, mask_seed)
+    rows, cols = np.nonzero(hidden)
+    pred = np.einsum("ij,ji->i", res.W[rows], res.H[:, cols])
+    truth = Xd[rows, cols]
+    den = float(truth @ truth)
+    return float(np.sqrt(((truth - pred) ** 2).sum() / den)) if den > 0 else float("nan")
+
+
+def _suggest(t: dict) -> tuple:
+    ranks = t["rank"].astype(int)
+    out = []
+    cv = t["cv_error"]
+    if np.any(np.isfinite(cv)):
+        i = int(np.nanargmin(cv))
+        out.append(RankSuggestion("lowest held-out error", int(ranks[i]),
+                                  f"held-out (speckled CV) error is lowest at rank {ranks[i]} "
+                                  f"({cv[i]:.4g}); more components start fitting noise"))
+    else:
+        out.append(RankSuggestion("lowest held-out error", None,
+                                  "cross-validation was not run (cv_folds=0)"))
+    ok = np.isfinite(t["cophenetic"])
+    r_c, c = ranks[ok], t["cophenetic"][ok]
+    pick = next((i for i in range(len(c) - 1) if c[i + 1] < c[i] - COPHENETIC_DROP), None)
+    if len(c) == 0:
+        out.append(RankSuggestion("Brunet: first drop of cophenetic", None,
+                                  "needs ranks >= 2 (consensus is trivial at rank 1)"))
+    elif pick is None:
+        out.append(RankSuggestion("Brunet: first drop of cophenetic", int(r_c[-1]),
+                                  "cophenetic never drops within the tested ranks: largest "
+                                  "tested rank; try larger ranks"))
+    else:
+        out.append(RankSuggestion("Brunet: first drop of cophenetic", int(r_c[pick]),
+                                  f"cophenetic falls from {c[pick]:.3f} at rank {r_c[pick]} to "
+                                  f"{c[pick + 1]:.3f} at rank {r_c[pick + 1]}"))
+    e, s = t["rel_error"], t["shuffled_rel_error"]
+    if not np.any(np.isfinite(s)) or len(ranks) < 2:
+        out.append(RankSuggestion("Frigyesi: error decrease below shuffled data", None,
+                                  "needs the shuffled baseline and at least two ranks"))
+    else:
+        real, shuf = e[:-1] - e[1:], s[:-1] - s[1:]
+        pick = next((i for i in range(len(real)) if real[i] < shuf[i]), None)
+        if pick is None:
+            out.append(RankSuggestion("Frigyesi: error decrease below shuffled data",
+                                      int(ranks[-1]), "every added component helps more than "
+                                      "on shuffled data: largest tested rank; try larger ranks"))
+        else:
+            out.append(RankSuggestion(
+                "Frigyesi: error decrease below shuffled data", int(ranks[pick]),
+                f"going from rank {ranks[pick]} to {ranks[pick + 1]} lowers the error by "
+                f"{real[pick]:.3g}, less than on shuffled data ({shuf[pick]:.3g})"))
+    return tuple(out)
+
+
+def rank_sweep(X, ranks: Sequence[int], n_restarts: int = 5, random_state=None,
+               n_jobs: int | None = 1, executor=None, cv_folds: int = 3,
+               cv_fraction: float = 0.05, shuffle_baseline: bool = True,
+               callback: Callable | None = None, **fit_kw) -> SweepResult:
+    """Compare ranks with every common criterion (error, consensus, held-out error, baseline).
+
+    Parameters
+    ----------
+    X : ndarray or scipy.sparse matrix of shape (n_samples, n_features)
+        Non-negative data (NaN allowed with ``missing="mask"``). Cross-validation and the
+        shuffled baseline work on a dense copy.
+    ranks : sequence of int
+        Ranks to try (sorted, duplicates dropped), each in ``[1, min(X.shape)]``.
+    n_restarts : int, default=5
+        Restarts per rank (see :func:`nmfcore.restarts`; ``init`` defaults to ``"random"``).
+    random_state : int, numpy.random.Generator or None, default=None
+        Root seed. Each rank's seeds depend on the root and the rank only, and the hold-out
+        masks and the shuffled copy are shared by all ranks (paired comparison).
+    n_jobs : int or None, default=1
+        Local worker processes; results do not depend on it.
+    executor : None, dask.distributed.Client, str or concurrent.futures.Executor, default=None
+        As in :func:`nmfcore.restarts`.
+    cv_folds : int, default=3
+        Hold-out repetitions per rank (0 disables cross-validation). Each fold hides a fresh
+        random ``cv_fraction`` of the observed entries, the same for every rank. Masked fits
+        need ``solver="mu"`` or ``"hals"``; other solvers are replaced by ``"hals"`` (``"mu"``
+        for KL) for these fits only.
+    cv_fraction : float, default=0.05
+        Share of observed entries hidden per fold, in (0, 0.5].
+    shuffle_baseline : bool, default=True
+        Also fit a copy of X whose columns are permuted independently (one fit per rank, and
+        one held-out fold per rank when ``cv_folds > 0``).
+    callback : callable or None, default=None
+        ``callback(n_done, n_total, result)`` after each finished fit (``result.rank`` tells
+        the rank). A truthy return cancels: the sweep returns the completed ranks with
+        ``cancelled=True`` (it does not raise).
+    **fit_kw
+        Passed to :func:`nmfcore.factorize` (``solver``, ``loss``, ``max_iter``, ``tol`` ...).
+
+    Returns
+    -------
+    SweepResult
+        ``table`` (dict of columns), ``suggestions``, per-rank ``restarts`` (consensus and its
+        order), ``cv_errors``.
+
+    Raises
+    ------
+    ValueError
+        Bad ``ranks``, ``cv_folds`` or ``cv_fraction``; invalid fit arguments are reported by
+        :func:`nmfcore.factorize`.
+
+    Examples
+    --------
+    >>> import numpy as np, nmfcore
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.random((40, 3)) @ rng.random((3, 30))
+    >>> sw = nmfcore.rank_sweep(X, [2, 3, 4], n_restarts=2, cv_folds=1, random_state=0,
+    ...                         solver="hals", max_iter=100)
+    >>> sw.ranks, [s.rule for s in sw.suggestions][0]
+    ([2, 3, 4], 'lowest held-out error')
+    """
+    ranks = _check_ranks(ranks, X.shape)
+    if not isinstance(cv_folds, (int, np.integer)) or cv_folds < 0:
+        raise ValueError(f"cv_folds must be an int >= 0; got {cv_folds!r}")
+    if not 0.0 < float(cv_fraction) <= 0.5:
+        raise ValueError(f"cv_fraction must be in (0, 0.5]; got {cv_fraction!r}")
+    kw = restart_kwargs(fit_kw, n_restarts)
+    root, _ = spawn_seeds(random_state, 0)
+    Xd, observed = _prepare(X, fit_kw) if (cv_folds or shuffle_baseline) else (None, None)
+    shared = {"X": X}
+    if cv_folds:
+        shared["Xd"] = Xd
+        shared["observed"] = observed
+    if shuffle_baseline:
+        rng = np.random.default_rng(_derive(root, 2))
+        src = Xd if observed is None else np.where(observed, Xd, np.nan)
+        Xs = rng.permuted(src, axis=0)
+        obs_s = ~np.isnan(Xs) if observed is not None else None
+        shared["Xs"] = np.nan_to_num(Xs, nan=0.0)
+        shared["observed_s"] = obs_s
+    cv_kw = _cv_kwargs({k: v for k, v in kw.items() if k not in ("mask", "missing")})
+    tasks = []
+    for r in ranks:
+        rank_seed = _derive(root, r, 0)
+        tasks += [FitTask("X", r, s, kw, tag=("fit", r, i))
+                  for i, s in enumerate(spawn_seeds(rank_seed, n_restarts)[1])]
+        tasks += [FitTask("Xd", r, _derive(root, r, 1, f), cv_kw,
+                          holdout=(cv_fraction, _derive(root, 1, f)), tag=("cv", r, f))
+                  for f in range(cv_folds)]
+        if shuffle_baseline:
+            s_kw = {k: v for k, v in kw.items() if k not in ("mask", "missing")}
+            if obs_s is not None:
+                s_kw["mask"] = obs_s
+            tasks.append(FitTask("Xs", r, _derive(root, r, 2), s_kw, tag=("shuffled", r, 0)))
+            if cv_folds:
+                tasks.append(FitTask("Xs", r, _derive(root, r, 3), cv_kw,
+                                     holdout=(cv_fraction, _derive(root, 3)),
+                                     tag=("shuffled_cv", r, 0)))
+    run = run_tasks(_sweep_task, tasks, shared=shared, n_jobs=n_jobs, executor=executor,
+                    callback=callback, receive=receive_fit)
+    return _assemble(X, ranks, tasks, run, root, Xd, observed, shared, cv_fraction,
+                     params={"ranks": ranks, "n_restarts": n_restarts, "random_state": root,
+                             "cv_folds": cv_folds, "cv_fraction": cv_fraction,
+                             "shuffle_baseline": shuffle_baseline, **kw})
+
+
+def _sweep_task(shared: dict, task: FitTask):
+    """Like :func:`fit_task` but the shuffled data uses its own observed mask."""
+    if task.data == "Xs" and task.holdout is not None:
+        shared = {"Xs": shared["Xs"], "observed": shared.get("observed_s")}
+    return fit_task(shared, task)
+
+
+def _assemble(X, ranks, tasks, run, root, Xd, observed, shared, cv_fraction, params):
+    by_tag = {t.tag: (t, r) for t, r in zip(tasks, run.results)}
+    complete = [r for r in ranks
+                if all(res is not None for t, res in by_tag.values() if t.tag[1] == r)]
+    cols = {c: np.full(len(complete), np.nan) for c in COLUMNS}
+    rest, cv_errors = {}, {}
+    for row, r in enumerate(complete):
+        fits = [by_tag[k][1] for k in sorted(k for k in by_tag if k[:2] == ("fit", r))]
+        rs: RestartsResult = summarize_fits(fits, root=_derive(root, r, 0),
+                                            n_requested=len(fits))
+        rest[r] = rs
+        best = fits[rs.best]
+        cols["rank"][row], cols["seed"][row] = r, rs.random_state
+        cols["rel_error"][row] = best.rel_error
+        Xe = X if observed is None else Xd
+        cols["explained_variance"][row] = _metrics.explained_variance(Xe, best.W, best.H,
+                                                                      mask=observed)
+        cols["similarity"][row] = float(np.mean(rs.similarity_mean))
+        if r >= 2 and rs.consensus is not None:
+            cols["cophenetic"][row], cols["dispersion"][row] = rs.cophenetic, rs.dispersion
+            cols["pac"][row] = rs.pac
+            lab = _cons.consensus_clusters(rs.consensus, r)
+            if 2 <= len(np.unique(lab)) <= len(lab) - 1:
+                cols["silhouette"][row] = _metrics.silhouette_score(1.0 - rs.consensus, lab)
+        folds = sorted(k for k in by_tag if k[:2] == ("cv", r))
+        if folds:
+            errs = np.array([_hidden_error(Xd, observed, cv_fraction, by_tag[k][0].holdout[1],
+                                           by_tag[k][1]) for k in folds])
+            cv_errors[r] = errs
+            cols["cv_error"][row], cols["cv_error_std"][row] = errs.mean(), errs.std()
+        if ("shuffled", r, 0) in by_tag:
+            cols["shuffled_rel_error"][row] = by_tag[("shuffled", r, 0)][1].rel_error
+        if ("shuffled_cv", r, 0) in by_tag:
+            t, res = by_tag[("shuffled_cv", r, 0)]
+            cols["shuffled_cv_error"][row] = _hidden_error(
+                shared["Xs"], shared.get("observed_s"), cv_fraction, t.holdout[1], res)
+    cols["rank"] = cols["rank"].astype(int)
+    cols["seed"] = cols["seed"].astype(np.int64)
+    for a in cols.values():
+        a.flags.writeable = False
+    return SweepResult(table=cols, suggestions=_suggest(cols) if complete else (),
+                       restarts=rest, cv_errors=cv_errors, random_state=root,
+                       cancelled=run.cancelled, n_fits=len(tasks), params=params)
