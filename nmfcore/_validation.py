@@ -19,6 +19,10 @@ class NMFInputError(ValueError):
     """Raised for input nmfcore cannot factorize; the message explains the remedy."""
 
 
+class NonNumericInputError(NMFInputError, TypeError):
+    """X holds cells that are not numbers (text, objects)."""
+
+
 @dataclass(frozen=True)
 class PreparedData:
     """The data as solvers see it.
@@ -94,6 +98,15 @@ def check_array(X, *, missing: str | None = None, mask=None) -> PreparedData:
             X = np.asarray(X)
         except (ValueError, TypeError) as exc:  # ragged nested lists
             raise NMFInputError(f"X could not be read as a 2-D numeric array ({exc}).") from None
+        if X.dtype.kind == "O":  # numbers stored as Python objects are fine; text is not
+            try:
+                X = X.astype(np.float64)
+            except (ValueError, TypeError) as exc:
+                raise NonNumericInputError(
+                    f"X must be numeric, but a cell could not be read as a number ({exc}). Convert "
+                    "text cells to numbers (or to NaN and pass missing='mask') before fitting.") from None
+        if X.dtype.kind == "c":
+            raise NMFInputError("Complex data not supported: X must hold real, non-negative numbers.")
         if X.dtype.kind not in "biuf":
             raise NMFInputError(
                 f"X must be numeric; got an array of dtype {X.dtype}. Convert text cells to "
@@ -101,9 +114,11 @@ def check_array(X, *, missing: str | None = None, mask=None) -> PreparedData:
     if X.ndim != 2:
         raise NMFInputError(
             f"X must be a 2-D matrix (n_samples x n_features); got {X.ndim} dimension(s). "
-            "Reshape a single sample with X.reshape(1, -1).")
+            "Reshape your data: X.reshape(1, -1) for a single sample, X.reshape(-1, 1) for a single feature.")
     if X.shape[0] == 0 or X.shape[1] == 0:
-        raise NMFInputError(f"X is empty (shape {X.shape}): it needs at least one row and one column.")
+        what = "sample(s)" if X.shape[0] == 0 else "feature(s)"
+        raise NMFInputError(f"X is empty: 0 {what} (shape={X.shape}) while a minimum of 1 is "
+                            "required; it needs at least one row and one column.")
     dtype = _float_dtype(X.dtype)
 
     if sp.issparse(X):
@@ -156,7 +171,8 @@ def check_array(X, *, missing: str | None = None, mask=None) -> PreparedData:
 
 
 def _negative_message(count: int, minimum: float, where: str) -> str:
-    return (f"X has {count} negative entries (minimum {minimum:.4g}){where}, and NMF needs X >= 0. "
+    return (f"Negative values in data: X has {count} negative entries (minimum {minimum:.4g}){where}, "
+            "and NMF needs X >= 0. "
             "Remedies: shift the data by its minimum (X - X.min()), clip at zero "
             "(np.clip(X, 0, None)), or set them to NaN and pass missing='mask' to leave them out.")
 

@@ -108,8 +108,13 @@ class NMF:
         self.n_components_ = res.rank
         self.n_iter_ = res.n_iter
         self.n_features_in_ = res.H.shape[1]
-        self.reconstruction_err_ = float(res.rel_error * np.sqrt(_norm_sq(X)))
-        return res.W
+        W = res.W
+        if self.loss == "frobenius":
+            # W re-solved exactly for the final components: never a worse fit, and the same
+            # weights transform(X) returns.
+            W = self.transform(X)
+        self.reconstruction_err_ = float(np.linalg.norm(_dense(X) - W @ res.H))
+        return W
 
     def fit(self, X, y=None, **params):
         """Fit the model; returns ``self``."""
@@ -129,8 +134,8 @@ class NMF:
         self._check_fitted()
         data = v.check_array(X)
         if data.shape[1] != self.n_features_in_:
-            raise v.NMFInputError(f"X has {data.shape[1]} features, but NMF was fitted with "
-                                  f"{self.n_features_in_}.")
+            raise v.NMFInputError(f"X has {data.shape[1]} features, but NMF is expecting "
+                                  f"{self.n_features_in_} features as input (as in fit).")
         H = self.components_.astype(data.dtype)
         return project_weights(data.X, H, loss=self.loss, l1=self.l1, l2=self.l2)
 
@@ -144,9 +149,9 @@ class NMF:
         return W @ self.components_
 
 
-def _norm_sq(X):
-    data = v.check_array(X)
-    return data.norm_sq
+def _dense(X):
+    X = v.check_array(X).X
+    return X.toarray() if sp.issparse(X) else X
 
 
 def project_weights(X, H, *, loss="frobenius", l1=0.0, l2=0.0, n_iter=200):

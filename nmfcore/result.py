@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from types import MappingProxyType
 from typing import Mapping
 
 import numpy as np
@@ -123,4 +122,4 @@ def freeze_history(columns: dict) -> Mapping[str, np.ndarray]:
         arr = np.asarray(values, dtype=np.int64 if key == "iteration" else np.float64)
         arr.flags.writeable = False
         out[key] = arr
-    return MappingProxyType(out)
+    return out

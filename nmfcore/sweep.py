@@ -4,7 +4,7 @@ For each rank :func:`rank_sweep` runs restarts (consensus, cophenetic, dispersio
 silhouette, stability of components), speckled cross-validation (a random share of the entries
 is hidden, the model is fitted on the rest with a masked solver and judged on the hidden ones;
 Owen & Perry 2009, RcppML's ``crossValidate``) and the same fits on a shuffled copy of the data
-(each column permuted independently, R NMF's ``randomize``; Frigyesi & Hoglund 2008). Three
+(each column permuted independently, R NMF's ``randomize``; Frigyesi & Hoglund 2008). Four
 rules turn the table into suggestions; they need not agree, and the UI shows where they do not.
 
 References
@@ -71,8 +71,11 @@ class SweepResult:
         Undefined values are NaN: consensus measures and silhouette at rank 1 (one cluster),
         CV columns when ``cv_folds=0``, shuffled columns when ``shuffle_baseline=False``.
     suggestions : tuple of RankSuggestion
-        One per rule: ``"lowest held-out error"``, ``"Brunet: first drop of cophenetic"``,
-        ``"Frigyesi: error decrease below shuffled data"``.
+        One per rule, in this order: ``"lowest held-out error"``, ``"Brunet: first drop of
+        cophenetic"`` (first rank whose next rank's cophenetic is lower by more than
+        :data:`COPHENETIC_DROP`), ``"Senbabaoglu: lowest PAC"``, ``"Frigyesi: error decrease
+        below shuffled data"`` (smallest rank where adding a component lowers the error less
+        than on shuffled data). ``rank`` is None when a rule cannot be applied.
     restarts : dict of int to RestartsResult
         Everything about the restarts at each rank (aligned factors, consensus, its order).
     cv_errors : dict of int to ndarray of shape (cv_folds,)
@@ -197,6 +200,15 @@ def _suggest(t: dict) -> tuple:
         out.append(RankSuggestion("Brunet: first drop of cophenetic", int(r_c[pick]),
                                   f"cophenetic falls from {c[pick]:.3f} at rank {r_c[pick]} to "
                                   f"{c[pick + 1]:.3f} at rank {r_c[pick + 1]}"))
+    p = t["pac"][ok]
+    if len(p) == 0:
+        out.append(RankSuggestion("Senbabaoglu: lowest PAC", None,
+                                  "needs ranks >= 2 (consensus is trivial at rank 1)"))
+    else:
+        i = int(np.flatnonzero(p <= p.min() + 1e-9)[0])
+        out.append(RankSuggestion("Senbabaoglu: lowest PAC", int(r_c[i]),
+                                  f"the share of ambiguous consensus entries (PAC) is lowest at "
+                                  f"rank {r_c[i]} ({p[i]:.3f}); ties go to the smaller rank"))
     e, s = t["rel_error"], t["shuffled_rel_error"]
     if not np.any(np.isfinite(s)) or len(ranks) < 2:
         out.append(RankSuggestion("Frigyesi: error decrease below shuffled data", None,

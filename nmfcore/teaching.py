@@ -31,7 +31,6 @@ __all__ = [
     "storage_counts", "pca", "vector_quantization", "MUStep", "mu_step", "mu_trace",
     "gradient_step", "GradientTrace", "gradient_descent", "frobenius_loss",
     "poisson_log_likelihood", "kl_divergence", "fastica", "most_mixed_samples",
-    "holdout_mask",
 ]
 
 
@@ -431,29 +430,3 @@ def most_mixed_samples(memberships, k: int = 1) -> np.ndarray:
     score = top2[:, 0] / np.maximum(top2[:, 1], 1e-300)
     score[M.sum(axis=1) == 0] = -1.0
     return np.argsort(-score, kind="stable")[:k]
-
-
-def holdout_mask(shape, fraction: float, random_state=0, *, nonzero_of=None) -> np.ndarray:
-    """Boolean mask of entries to hide (True = hidden), chosen at random.
-
-    Parameters
-    ----------
-    shape : tuple of int
-    fraction : float
-        Share of (eligible) entries hidden, in (0, 1).
-    random_state : int or numpy.random.Generator, default=0
-    nonzero_of : array_like or None, default=None
-        If given, only its non-zero entries are eligible (hide known ratings, not gaps).
-
-    Returns
-    -------
-    ndarray of bool
-    """
-    rng = _rng(random_state)
-    eligible = (np.ones(shape, bool) if nonzero_of is None
-                else np.asarray(nonzero_of) != 0)
-    idx = np.flatnonzero(eligible)
-    n = max(1, int(round(fraction * idx.size)))
-    mask = np.zeros(shape, bool)
-    mask.flat[rng.choice(idx, size=n, replace=False)] = True
-    return mask
