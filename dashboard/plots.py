@@ -120,19 +120,36 @@ def heatmap(M: np.ndarray, *, row_labels: Sequence | None = None,
     return _layout(fig, title, height or int(min(700, max(300, 14 * len(rl) + 120))))
 
 
+def block_mean(C: np.ndarray, labels: Sequence[str], max_size: int = 300):
+    """Average a (reordered) square matrix over consecutive blocks so at most ``max_size``
+    rows remain; block labels say which samples they hold."""
+    C = np.asarray(C, dtype=float)
+    n = len(C)
+    if n <= max_size:
+        return C, list(labels)
+    e = np.linspace(0, n, max_size + 1).astype(int)
+    S = np.add.reduceat(np.add.reduceat(C, e[:-1], axis=0), e[:-1], axis=1)
+    sizes = np.diff(e)
+    names = [f"{labels[a]} … {labels[b - 1]} ({b - a})" for a, b in zip(e[:-1], e[1:])]
+    return S / np.outer(sizes, sizes), names
+
+
 def consensus(C: np.ndarray, order: Sequence[int] | None = None,
-              labels: Sequence | None = None, title: str | None = None) -> go.Figure:
-    """Consensus matrix (share of restarts putting two samples in the same cluster), reordered."""
+              labels: Sequence | None = None, title: str | None = None,
+              max_size: int = 300) -> go.Figure:
+    """Consensus matrix (share of runs putting two samples in the same cluster), reordered;
+    above ``max_size`` samples, consecutive samples are averaged into blocks."""
     C = np.asarray(C, dtype=float)
     idx = np.arange(len(C)) if order is None else np.asarray(order, dtype=int)
     lab = _labels(labels, len(C), "sample")
     lab = [lab[i] for i in idx]
     if len(set(lab)) != len(lab):
         lab = [f"{s} #{i}" for s, i in zip(lab, idx)]
+    Z, lab = block_mean(C[np.ix_(idx, idx)], lab, max_size)
     fig = go.Figure(go.Heatmap(
-        z=C[np.ix_(idx, idx)], x=lab, y=lab, colorscale="Blues", zmin=0, zmax=1,
+        z=Z, x=lab, y=lab, colorscale="Blues", zmin=0, zmax=1,
         colorbar=dict(title=dict(text="same cluster<br>(share of runs)", side="right")),
-        hovertemplate="%{y} & %{x}<br>together in %{z:.0%} of runs<extra></extra>"))
+        hovertemplate="%{y}<br>& %{x}<br>together in %{z:.0%} of runs<extra></extra>"))
     show = len(lab) <= 50
     fig.update_xaxes(title="sample (reordered)", showticklabels=show, type="category")
     fig.update_yaxes(title="sample (reordered)", showticklabels=show, autorange="reversed",
@@ -369,3 +386,49 @@ def components(H: np.ndarray, *, kind: str = "generic", image_shape: Sequence[in
         return top_features(H, feature_names, n_top=n_top, titles=titles, title=title)
     x_title = "channel" if kind == "spectra" else "feature"
     return component_lines(H, feature_names, names=titles, x_title=x_title, title=title)
+
+
+def restart_components(Hs: np.ndarray, *, image_shape: Sequence[int] | None = None,
+                       feature_names: Sequence | None = None, run_names: Sequence | None = None,
+                       n_top: int = 15, title: str | None = None) -> go.Figure:
+    """Components of several runs. Images: one row per run, one column per component.
+    Otherwise one panel per component with one line per run over the reference run's
+    (first run's) ``n_top`` heaviest features: aligned runs overlap, unaligned ones do not."""
+    Hs = np.asarray(Hs, dtype=float)
+    n_runs, r, m = Hs.shape
+    runs = list(run_names) if run_names is not None else [f"run {i + 1}" for i in range(n_runs)]
+    if image_shape is not None:
+        h, w = int(image_shape[0]), int(image_shape[1])
+        fig = make_subplots(rows=n_runs, cols=r, horizontal_spacing=0.005,
+                            vertical_spacing=0.02, row_titles=runs,
+                            column_titles=component_names(r))
+        for i in range(n_runs):
+            for k in range(r):
+                img = Hs[i, k].reshape(h, w)
+                fig.add_trace(go.Heatmap(z=img / (img.max() or 1.0), colorscale="Greys",
+                                         reversescale=True, zmin=0, zmax=1, showscale=False,
+                                         hovertemplate=f"{runs[i]} · C{k + 1}<br>row %{{y}}, "
+                                                       "col %{x}<extra></extra>"),
+                              row=i + 1, col=k + 1)
+        fig.update_xaxes(showticklabels=False)
+        fig.update_yaxes(showticklabels=False, autorange="reversed")
+        cell = max(28, min(90, 1250 // max(r, 1)))
+        return _layout(fig, title, int(cell * n_runs + 90))
+    names = _labels(feature_names, m, "feature")
+    rows, cols = _grid(r, 4)
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=component_names(r),
+                        vertical_spacing=0.12 if rows > 1 else 0.05)
+    for k in range(r):
+        idx = np.argsort(Hs[0, k])[::-1][:n_top] if m > n_top else np.arange(m)
+        for i in range(n_runs):
+            fig.add_trace(go.Scatter(x=[names[j] for j in idx], y=Hs[i, k, idx],
+                                     mode="lines+markers", name=runs[i], legendgroup=runs[i],
+                                     showlegend=k == 0, line=dict(color=color(i)),
+                                     hovertemplate=f"{runs[i]} · C{k + 1}<br>%{{x}}: %{{y:.3g}}"
+                                                   "<extra></extra>"),
+                          row=k // cols + 1, col=k % cols + 1)
+    fig.update_yaxes(title=None)
+    fig.update_xaxes(tickfont=dict(size=9))
+    for rr in range(1, rows + 1):
+        fig.update_yaxes(title="weight (unit-norm component)", row=rr, col=1)
+    return _layout(fig, title, int(260 * rows + 80))

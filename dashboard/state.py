@@ -85,3 +85,29 @@ def init_defaults() -> None:
     except (KeyError, ValueError):
         ds = loader(DEFAULT_DEMO)
     set_dataset(ds, source="demo")
+
+
+# --- background work and the last fit (used by the Explore pages and Export) ---
+_JOBS = "nmfx_jobs"
+_LAST_FIT = "nmfx_last_fit"
+
+
+def get_job(kind: str):
+    """The latest background job of a page (``services.Job``) in this session, or None."""
+    return st.session_state.setdefault(_JOBS, {}).get(kind)
+
+
+def set_job(kind: str, job) -> None:
+    st.session_state.setdefault(_JOBS, {})[kind] = job
+
+
+def get_last_fit() -> dict | None:
+    """``{"dataset": name, "dataset_key": ..., "settings": dict, "outcome": FitOutcome}``."""
+    return st.session_state.get(_LAST_FIT)
+
+
+def set_last_fit(settings: dict, outcome) -> None:
+    ds = get_dataset()
+    st.session_state[_LAST_FIT] = {"dataset": ds.name if ds is not None else None,
+                                   "dataset_key": dataset_key(), "settings": dict(settings),
+                                   "outcome": outcome}

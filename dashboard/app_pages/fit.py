@@ -1,5 +1,116 @@
-"""Placeholder until its page is written."""
+"""Fit & factors: one factorization of the current data set and everything it says."""
 import streamlit as st
 
-st.title("fit")
-st.info("This page is being built.")
+from dashboard import plots, services, state
+
+st.title("Fit & factors")
+ds = state.get_dataset()
+if ds is None:
+    st.info("No data set yet: pick a demo or upload a CSV on the Data page.")
+    st.stop()
+key = state.dataset_key()
+n, m = ds.X.shape
+st.caption(f"**{ds.name}** · {n} samples × {m} features · {ds.description}")
+
+st.session_state["fit_rank"] = min(state.get_rank(), min(n, m))
+with st.form("fit_form"):
+    c = st.columns(5)
+    solver = c[0].selectbox("Solver", services.SOLVERS, key="fit_solver",
+                            help="mu: multiplicative updates · sgd: projected SGD · "
+                                 "hals: coordinate descent · anls: alternating NNLS")
+    loss = c[1].selectbox("Loss", services.LOSSES, key="fit_loss",
+                          help="kl (Poisson likelihood) needs the mu solver.")
+    c[2].number_input("Rank", 1, min(n, m), key="fit_rank", help="Shared with the other pages.")
+    init = c[3].selectbox("Initialisation", services.INITS, key="fit_init")
+    seed = c[4].number_input("Seed", 0, 2**31 - 1, 0, key="fit_seed")
+    c = st.columns(5)
+    max_iter = c[0].number_input("Iterations (max)", 1, 20000, 200, key="fit_iter")
+    tol = c[1].number_input("tol (relative loss decrease)", 0.0, 1.0, 1e-5, key="fit_tol",
+                            format="%.1e", help="Stop when the loss improves less than this; "
+                                                "0 runs every iteration.")
+    l1 = c[2].number_input("L1 penalty", 0.0, 1e4, 0.0, key="fit_l1", format="%.3g")
+    l2 = c[3].number_input("L2 penalty", 0.0, 1e4, 0.0, key="fit_l2", format="%.3g")
+    run = st.form_submit_button("Run fit", type="primary", icon=":material/play_arrow:",
+                                on_click=lambda: state.set_rank(st.session_state["fit_rank"]))
+
+settings = {"rank": int(state.get_rank()), "solver": solver, "loss": loss, "init": init,
+            "max_iter": int(max_iter), "tol": float(tol), "l1": float(l1), "l2": float(l2),
+            "random_state": int(seed)}
+last = state.get_last_fit()
+job = state.get_job("fit")
+fresh = (job is None or job.key != key) and (last is None or last["dataset_key"] != key)
+if run or fresh:
+    if job is not None:
+        job.stop()  # a newer request replaces a running fit
+    job = services.start_fit(ds, key, settings)
+    state.set_job("fit", job)
+
+
+def draw_live(j):
+    h = j.snapshot().get("fit")
+    it = int(h["iteration"][-1]) if h else 0
+    st.progress(min(it / j.settings["max_iter"], 1.0), text=f"iteration {it} of "
+                f"{j.settings['max_iter']}")
+    if h:
+        st.plotly_chart(plots.convergence({j.settings["solver"]: h}, title="Loss so far"),
+                        key=services.live_key("fit", j))
+
+
+services.follow("fit", job, draw_live)
+if services.report(job) and (last is None or last["outcome"] is not job.result):
+    state.set_last_fit(job.settings, job.result)
+    last = state.get_last_fit()
+if last is None or last["dataset_key"] != key:
+    st.stop()
+
+out, s = last["outcome"], last["settings"]
+st.success(f"{s['solver']} · {s['loss']} · rank {out.rank}: relative error "
+           f"{out.rel_error:.4g} after {out.n_iter} iterations ({out.seconds:.2f} s) — "
+           f"{out.message}", icon=":material/check_circle:")
+
+tab_conv, tab_fac, tab_mem, tab_rec = st.tabs(["Convergence", "Factors W and H",
+                                                "Memberships", "Reconstruction"])
+with tab_conv:
+    log_x = st.toggle("log iteration axis", key="fit_logx")
+    c = st.columns(2)
+    name = {f"{s['solver']}-{s['loss']}": out.history}
+    c[0].plotly_chart(plots.convergence(name, y="loss", log_x=log_x, title="Loss"))
+    c[1].plotly_chart(plots.convergence(name, y="rel_error", log_x=log_x,
+                                        title="Relative error"))
+with tab_fac:
+    st.plotly_chart(plots.components(out.H, kind=ds.kind, image_shape=ds.image_shape,
+                                     feature_names=ds.col_labels,
+                                     title="Components (rows of H)"))
+    c = st.columns(2)
+    c[0].plotly_chart(plots.heatmap(out.W, row_labels=ds.row_labels,
+                                    col_labels=plots.component_names(out.rank),
+                                    x_title="component", y_title="sample", value_title="weight",
+                                    sort_rows=True, title="W: samples × components "
+                                    "(sorted by dominant component)"))
+    c[1].plotly_chart(plots.heatmap(out.H.T, row_labels=ds.col_labels,
+                                    col_labels=plots.component_names(out.rank),
+                                    x_title="component", y_title="feature", value_title="weight",
+                                    sort_rows=True, title="H (transposed): features × components"))
+with tab_mem:
+    view = services.factor_view(ds, out)
+    st.plotly_chart(plots.memberships(view["M"], row_labels=ds.row_labels, classes=ds.classes,
+                                      title="Soft memberships (rows of W normalised to 1)"))
+    sizes = ", ".join(f"C{k + 1}: {int(v)}" for k, v in enumerate(view["sizes"]))
+    st.markdown(f"**Hard clusters** (dominant component per sample): {sizes}")
+    if view["scores"]:
+        c = st.columns(3)
+        for col, (label, v) in zip(c, view["scores"].items()):
+            col.metric(label, f"{v:.3f}")
+        st.caption("Agreement of the hard clusters with the known labels: purity (1 = every "
+                   "cluster holds one class), entropy (0 is best), adjusted Rand (1 = same "
+                   "partition, about 0 = chance).")
+    else:
+        st.caption("This data set has no known labels, so there is nothing to score against.")
+with tab_rec:
+    labels = ds.row_labels or [f"sample {i}" for i in range(n)]
+    i = st.selectbox("Sample", range(n), format_func=lambda k: labels[k], key="fit_sample")
+    x, x_hat = services.sample_pair(ds, out, i)
+    st.plotly_chart(plots.reconstruction(x, x_hat, image_shape=ds.image_shape
+                                         if ds.kind == "image" else None,
+                                         feature_names=ds.col_labels,
+                                         title=f"{labels[i]}: original vs W H"))

@@ -1,5 +1,97 @@
-"""Placeholder until its page is written."""
+"""Solver race: several solvers from one shared start, drawn live, stoppable."""
 import streamlit as st
 
-st.title("race")
-st.info("This page is being built.")
+from dashboard import plots, services, state
+
+st.title("Solver race")
+ds = state.get_dataset()
+if ds is None:
+    st.info("No data set yet: pick a demo or upload a CSV on the Data page.")
+    st.stop()
+key = state.dataset_key()
+n, m = ds.X.shape
+st.caption(f"**{ds.name}** · {n} × {m}. Every solver starts from the same W0, H0 (computed once) "
+           "and they run one after another, so their wall times compare fairly.")
+
+st.session_state["race_rank"] = min(state.get_rank(), min(n, m))
+with st.form("race_form"):
+    solvers = st.multiselect("Solvers", list(services.SOLVER_CHOICES), key="race_solvers",
+                             default=["MU-Frobenius", "MU-KL", "projected SGD", "HALS"])
+    c = st.columns(4)
+    c[0].number_input("Rank", 1, min(n, m), key="race_rank", help="Shared with the other pages.")
+    init = c[1].selectbox("Shared initialisation", services.INITS, key="race_init")
+    max_iter = c[2].number_input("Iterations (max)", 1, 100000, 200, key="race_iter")
+    max_time = c[3].number_input("Time limit per solver (s, 0 = none)", 0.0, 600.0, 0.0,
+                                 key="race_time")
+    c = st.columns(4)
+    tol = c[0].number_input("tol (relative loss decrease)", 0.0, 1.0, 0.0, key="race_tol",
+                            format="%.1e", help="0 runs every iteration.")
+    l1 = c[1].number_input("L1 penalty", 0.0, 1e4, 0.0, key="race_l1", format="%.3g")
+    l2 = c[2].number_input("L2 penalty", 0.0, 1e4, 0.0, key="race_l2", format="%.3g")
+    seed = c[3].number_input("Seed", 0, 2**31 - 1, 0, key="race_seed")
+    with st.expander("Projected SGD options"):
+        c = st.columns(3)
+        lr = c[0].number_input("Learning rate (0 = solver default)", 0.0, 10.0, 0.0,
+                               key="race_lr", format="%.3g")
+        batch = c[1].number_input("Batch size (rows, 0 = default)", 0, 100000, 0, key="race_batch")
+        decay = c[2].number_input("Decay (inverse-time, 0 = constant)", 0.0, 10.0, 0.0,
+                                  key="race_decay", format="%.3g")
+    run = st.form_submit_button("Start race", type="primary", icon=":material/flag:",
+                                on_click=lambda: state.set_rank(st.session_state["race_rank"]))
+
+job = state.get_job("race")
+if run:
+    if not solvers:
+        st.error("Pick at least one solver.")
+        st.stop()
+    if job is not None:
+        job.stop()
+    race = {"solvers": list(solvers), "rank": state.get_rank(), "init": init,
+            "max_iter": int(max_iter), "max_time": float(max_time) or None, "tol": float(tol),
+            "l1": float(l1), "l2": float(l2), "random_state": int(seed),
+            "learning_rate": float(lr) or None, "batch_size": int(batch) or None,
+            "decay": float(decay) or None}
+    job = services.start_race(ds, key, race)
+    state.set_job("race", job)
+if job is None or job.key != key:
+    st.info("Choose solvers and press **Start race**.")
+    st.stop()
+
+c = st.columns([2, 1, 1])
+x_axis = c[0].radio("x axis", ["iteration", "seconds"], horizontal=True, key="race_x")
+log_x = c[1].toggle("log x", key="race_logx")
+log_y = c[2].toggle("log y", value=True, key="race_logy")
+
+
+def charts(histories: dict, suffix: str = "") -> None:
+    cols = st.columns(2)
+    for col, y, title in ((cols[0], "loss", "Loss (each solver's own objective)"),
+                          (cols[1], "rel_error", "Relative error ‖X−WH‖/‖X‖")):
+        fig = plots.convergence(histories, x=x_axis, y=y, log_x=log_x, log_y=log_y, title=title)
+        col.plotly_chart(fig, key=f"race-{y}{suffix}")
+
+
+def draw_live(j):
+    snap = j.snapshot()
+    done = snap.get("finished", [])
+    total = len(j.settings["solvers"])
+    running = next((s for s in j.settings["solvers"] if s not in done), None)
+    st.progress(len(done) / total, text=f"{len(done)} of {total} solvers done"
+                + (f" · running {running}" if running else ""))
+    charts({s: snap[s] for s in j.settings["solvers"] if s in snap},
+           suffix=services.live_key("", j))
+
+
+services.follow("race", job, draw_live)
+if not services.report(job):
+    st.stop()
+results = {k: v for k, v in job.result.items() if v is not None}
+charts({name: r.history for name, r in results.items()})
+st.subheader("Results")
+st.dataframe(services.race_table(results), hide_index=True, width="stretch",
+             column_config={"final rel. error": st.column_config.NumberColumn(format="%.4g"),
+                            "final loss": st.column_config.NumberColumn(format="%.4g"),
+                            "seconds": st.column_config.NumberColumn(format="%.3f"),
+                            "ms / iteration": st.column_config.NumberColumn(format="%.2f")})
+st.download_button("Histories (CSV)", services.histories_csv(results), "race_histories.csv",
+                   "text/csv", key="race_csv", on_click="ignore", icon=":material/download:")

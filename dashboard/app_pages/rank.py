@@ -1,5 +1,85 @@
-"""Placeholder until its page is written."""
+"""Rank: every common rank criterion over a range of ranks, side by side."""
 import streamlit as st
 
-st.title("rank")
-st.info("This page is being built.")
+from dashboard import plots, services, state
+
+st.title("Choose the rank")
+ds = state.get_dataset()
+if ds is None:
+    st.info("No data set yet: pick a demo or upload a CSV on the Data page.")
+    st.stop()
+key = state.dataset_key()
+n, m = ds.X.shape
+top = min(n, m)
+st.caption(f"**{ds.name}** · {n} × {m}. Each rank is fitted from several random starts, on "
+           "held-out entries, and on a column-shuffled copy of the data (the baseline: what "
+           "the same model finds in data with no structure).")
+
+with st.form("rank_form"):
+    c = st.columns([2, 1, 1, 1, 1, 1])
+    lo_hi = c[0].slider("Ranks", 1, min(top, 40), (2, min(top, 10)), key="rank_range")
+    n_restarts = c[1].number_input("Restarts per rank", 1, 100, 10, key="rank_restarts")
+    solver = c[2].selectbox("Solver", services.SOLVERS, index=2, key="rank_solver")
+    max_iter = c[3].number_input("Iterations per fit", 1, 5000, 100, key="rank_iter")
+    folds = c[4].number_input("Held-out folds", 0, 10, 1, key="rank_folds",
+                              help="Repetitions of the held-out (cross-validation) fit; 0 = off.")
+    seed = c[5].number_input("Root seed", 0, 2**31 - 1, 0, key="rank_seed")
+    run = st.form_submit_button("Run sweep", type="primary", icon=":material/play_arrow:")
+
+job = state.get_job("rank")
+if run:
+    if job is not None:
+        job.stop()
+    settings = {"ranks": (int(lo_hi[0]), int(lo_hi[1])), "n_restarts": int(n_restarts),
+                "solver": solver, "max_iter": int(max_iter), "tol": 1e-4,
+                "cv_folds": int(folds), "random_state": int(seed)}
+    job = services.start_sweep(ds, key, settings)
+    state.set_job("rank", job)
+if job is None or job.key != key:
+    st.info("Pick a range of ranks and press **Run sweep** (ranks 2–10 × 10 restarts take "
+            "about half a minute on the digits demo).")
+    st.stop()
+
+
+def draw_live(j):
+    snap = j.snapshot()
+    done, total = snap.get("done", 0), snap.get("total", 0)
+    text = f"{done} of {total or '…'} fits" + (f" · last finished: rank {snap['rank']}"
+                                             if snap.get("rank") else "")
+    st.progress(done / total if total else 0.0, text=text)
+
+
+services.follow("rank", job, draw_live)
+if not services.report(job):
+    st.stop()
+out = job.result
+ranks = out.table.get("rank", [])
+if len(ranks) == 0:
+    st.info("No rank finished before the sweep was stopped.")
+    st.stop()
+
+panels = services.criterion_panels(out)
+notes = {title: read for title, _, _, read in services.CRITERIA.values()}
+cols = st.columns(3)
+for i, (title, panel) in enumerate(panels.items()):
+    with cols[i % 3]:
+        st.plotly_chart(plots.small_multiples(ranks, {title: panel}, ncols=1),
+                        key=f"rank-crit-{panel['column']}")
+        st.caption(notes[title])
+
+st.subheader("What the rules suggest")
+st.dataframe(out.suggestions, hide_index=True, width="stretch",
+             column_config={"rule": "rule", "rank": "suggested rank", "why": "because"})
+st.caption("The rules need not agree: where they differ, look at the consensus heatmaps and at "
+           "the components (Fit & factors) for the candidate ranks.")
+
+if out.consensus:
+    st.subheader("Consensus matrix")
+    choices = sorted(out.consensus)
+    best = next((s["rank"] for s in out.suggestions if s["rank"] in out.consensus), choices[0])
+    r = st.select_slider("Rank to show", choices, value=best, key="rank_show")
+    Z, labels = out.consensus[r]
+    st.plotly_chart(plots.consensus(Z, labels=labels,
+                                    title=f"Rank {r}: samples reordered by average linkage"))
+    st.caption("Dark blocks on the diagonal are groups of samples that every restart puts "
+               "together; grey areas are pairs the restarts disagree on.")
