@@ -227,3 +227,20 @@ def scatter_xy(x, y, *, groups=None, title: str = "", xlabel: str = "", ylabel: 
     fig.update_layout(**_LAYOUT, title=title, height=height, xaxis_title=xlabel,
                       yaxis_title=ylabel, legend=dict(orientation="h", y=-0.25))
     return fig
+
+
+def strip(groups: dict, *, title: str = "", ylabel: str = "", height: int = 320,
+          log_y: bool = False) -> go.Figure:
+    """One column of points per group (with a box when a group has several values)."""
+    fig = go.Figure()
+    for i, (name, vals) in enumerate(groups.items()):
+        vals = np.asarray(vals, dtype=float)
+        fig.add_trace(go.Box(y=vals, name=name, boxpoints="all", jitter=0.3, pointpos=0,
+                             marker=dict(color=PALETTE[i % len(PALETTE)], size=8),
+                             line=dict(width=1 if vals.size > 1 else 0),
+                             fillcolor="rgba(0,0,0,0)"))
+    fig.update_layout(**_LAYOUT, title=title, height=height, yaxis_title=ylabel,
+                      showlegend=False)
+    if log_y:
+        fig.update_yaxes(type="log")
+    return fig

@@ -29,7 +29,7 @@ st.session_state.setdefault(K, 0)
 c1, c2 = st.columns([2, 1])
 start = c1.radio("Starting point", kit.TINY_STARTS, horizontal=True, key="l03_start",
                  on_change=_reset)
-delta = c2.select_slider("δ added to each denominator", [0.0, 1e-16, 1e-9, 1e-3],
+delta = c2.select_slider("δ added to each denominator", [0.0, 1e-16, 1e-9],
                          value=1e-16, key="l03_delta", on_change=_reset,
                          format_func=lambda d: "0" if d == 0 else f"{d:g}")
 
@@ -73,8 +73,10 @@ st.plotly_chart(figures.lines(None, series, title="Loss after each step", xlabel
                 key="l03_loss")
 
 if start == kit.TINY_STARTS[1]:
-    st.info(f"**Zero locking.** H[0,0] started at 0 and is still {H[0, 0]:g}: 0 times any "
-            "ratio is 0. The best fit needs it positive, so the loss stalls above zero. "
+    cell = kit.locked_cell()
+    st.info(f"**Zero locking.** H[{cell[0]},{cell[1]}] started at 0 and is still "
+            f"{H[cell]:g}: 0 times any ratio is 0. The best fit from this start needs it to "
+            "be the largest entry of H, so the loss stalls far above zero. "
             "This is why MU should never start from exact zeros (NNDSVD fills them in).")
 elif start == kit.TINY_STARTS[2] and delta == 0:
     st.error("**0 / 0.** With a column of W at zero, W^T W H has a zero row, and without δ the "
