@@ -252,7 +252,10 @@ def _run_dask(fn, tasks, shared, executor, callback, receive) -> TaskRun:
     client = distributed.Client(executor) if own else executor
     futures = []
     try:
-        shared_f = client.scatter(shared, broadcast=True) if shared is not None else None
+        # one future for the whole object (a scattered dict would become one key per entry,
+        # shared by name across calls); hash=False gives every call its own key
+        shared_f = (client.scatter([shared], broadcast=True, hash=False)[0]
+                    if shared is not None else None)
         futures = [client.submit(fn, shared_f, t, pure=False) for t in tasks]
         index = {f.key: i for i, f in enumerate(futures)}
         results: list = [None] * len(tasks)
