@@ -1,5 +1,242 @@
-"""Placeholder until its page is written."""
+"""Data page: pick a demo set or upload a file, see it, check it, fix it visibly, use it.
+
+Thin: widgets and calls into ``nmfcore.datasets``, ``nmfcore.preprocess`` and
+``dashboard.uploads``. The data set being looked at ("working" set) becomes the current data set
+of every page (``state.set_dataset``) as soon as it has no error-level problem; every remedy is a
+click, is logged, and shows before/after.
+"""
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import scipy.sparse as sp
 import streamlit as st
 
-st.title("data")
-st.info("This page is being built.")
+from dashboard import plots, state, uploads
+from nmfcore import datasets, preprocess
+
+WORK = "data_work"          # {"ds", "mask", "source", "log", "key", "last", "notes", "error"}
+TRANSFORMS = ("transpose", "log1p", "row_normalize", "clip", "shift")
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _demo(name: str):
+    return datasets.load_demo(name)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _parse(filename: str, data: bytes, header, label_column, max_bytes: int):
+    return uploads.parse_upload(filename, data, header=header, label_column=label_column,
+                                max_bytes=max_bytes)
+
+
+def _stats(ds, mask=None) -> dict:
+    r = preprocess.validate(ds.X, mask, missing_ok=bool(ds.extras.get("missing")))
+    return {"shape": f"{r.shape[0]} x {r.shape[1]}", "min": f"{r.min:.4g}", "max": f"{r.max:.4g}",
+            "negative": r.n_negative, "NaN": r.n_nan, "inf": r.n_inf,
+            "all-zero rows": len(r.zero_rows), "all-zero cols": len(r.zero_cols),
+            "zeros": f"{r.sparsity:.1%}"}
+
+
+def _values(X, limit=200_000) -> np.ndarray:
+    v = X.data if sp.issparse(X) else np.asarray(X).ravel()
+    v = v[np.isfinite(v)]
+    if v.size > limit:
+        v = np.random.default_rng(0).choice(v, limit, replace=False)
+    return v
+
+
+def _histogram(traces: dict, title: str) -> go.Figure:
+    fig = go.Figure()
+    for i, (name, v) in enumerate(traces.items()):
+        fig.add_trace(go.Histogram(x=v, name=name, nbinsx=60, opacity=0.6,
+                                   marker_color=plots.color(i)))
+    fig.update_layout(barmode="overlay", height=280, title=title, template="plotly_white",
+                      xaxis_title="cell value", yaxis_title="number of cells",
+                      margin=dict(l=60, r=20, t=40, b=40))
+    return fig
+
+
+def _start(ds, source, key, mask=None, notes=()):
+    st.session_state[WORK] = {"ds": ds, "mask": mask, "source": source, "log": [], "key": key,
+                              "last": None, "notes": tuple(notes), "error": None,
+                              "committed": False}
+
+
+def _apply(name: str):
+    """Button callback: apply a remedy to the working set, keep before/after."""
+    work = st.session_state[WORK]
+    ds = work["ds"]
+    try:
+        kw = {"non_numeric_mask": work["mask"]} if name == "coerce_text" else {}
+        new, desc = preprocess.apply_to_dataset(ds, name, **kw)
+    except ValueError as err:
+        work["error"] = f"{preprocess.REMEDIES[name][1]} was not applied: {err}"
+        return
+    before = _stats(ds, work["mask"])
+    if name == "coerce_text" or new.X.shape != ds.X.shape:
+        work["mask"] = None  # text cells are NaN now (or moved): reported as NaN from here on
+    work.update(ds=new, error=None, committed=False, last={"desc": desc, "before": before,
+                                          "after": _stats(new, work["mask"]),
+                                          "v_before": _values(ds.X), "v_after": _values(new.X)})
+    work["log"].append(desc)
+    if work["source"] == "demo":
+        work["source"] = "demo (transformed)"
+
+
+# --------------------------------------------------------------------------- choose
+st.title("Data")
+st.caption("Pick a demo set or upload your own matrix (rows = samples, columns = features). "
+           "It is checked before use; every fix is a click and is shown before/after.")
+
+demos = datasets.list_demos()
+current = state.get_dataset()
+work = st.session_state.get(WORK)
+if work is not None and work["committed"] and current is not work["ds"]:
+    st.session_state.pop(WORK)  # another page changed the data set: start from the widgets
+mode = st.radio("Source", ["Demo set", "Upload a file"], horizontal=True, key="data_mode")
+if mode == "Demo set":
+    names = list(demos)
+    default = names.index(current.name) if current is not None and current.name in demos else 0
+    name = st.selectbox("Demo set", names, index=default, key="data_demo",
+                        format_func=lambda n: f"{n} — {demos[n]}")
+    work = st.session_state.get(WORK)
+    if work is None or work["key"] != ("demo", name):
+        try:
+            same = current is not None and current.name == name and \
+                state.dataset_source() == "demo"
+            _start(current if same else _demo(name), "demo", ("demo", name))
+        except (ValueError, OSError) as err:
+            st.error(f"Could not load demo {name!r}: {err}")
+            st.stop()
+else:
+    c1, c2 = st.columns(2)
+    header_opt = c1.selectbox("First row is a header", ["detect", "yes", "no"], key="data_header")
+    label_opt = c2.text_input("Label column (detect / none / number or name)", "detect",
+                              key="data_label")
+    up = st.file_uploader("Upload CSV, TSV, Excel .xlsx, NumPy .npy/.npz or Matrix Market .mtx",
+                          key="data_upload")
+    if up is None:
+        st.info("No file yet. Supported: " + uploads.SUPPORTED + f"; up to "
+                f"{uploads.MAX_BYTES // 2**20} MB.")
+        st.stop()
+    data = up.getvalue()
+    header = {"detect": None, "yes": True, "no": False}[header_opt]
+    lab = label_opt.strip()
+    label = None if lab.lower() in ("", "detect") else False if lab.lower() == "none" else \
+        int(lab) if lab.isdigit() else lab
+    key = ("upload", up.name, hashlib.blake2b(data, digest_size=8).hexdigest(), header, label)
+    work = st.session_state.get(WORK)
+    if work is None or work["key"] != key:
+        try:
+            with st.spinner(f"Reading {up.name} ({len(data) / 2**20:.1f} MB)..."):
+                parsed = _parse(up.name, data, header, label, uploads.MAX_BYTES)
+        except uploads.UploadError as err:
+            st.error(str(err))
+            st.session_state.pop(WORK, None)
+            st.stop()
+        except Exception as err:  # never a traceback in the UI
+            st.error(f"{up.name} could not be read ({type(err).__name__}: {err}). Check the "
+                     f"file, or save it as a plain CSV and try again.")
+            st.session_state.pop(WORK, None)
+            st.stop()
+        _start(parsed.dataset, "upload", key, parsed.non_numeric_mask, parsed.notes)
+
+work = st.session_state[WORK]
+ds = work["ds"]
+missing = bool(ds.extras.get("missing"))
+report = preprocess.validate(ds.X, work["mask"], missing_ok=missing)
+
+# --------------------------------------------------------------------------- report
+for note in work["notes"]:
+    st.caption(f"Detected: {note}")
+st.subheader(ds.name)
+if ds.description:
+    st.write(ds.description)
+m = st.columns(5)
+m[0].metric("samples (rows)", f"{report.shape[0]:,}")
+m[1].metric("features (columns)", f"{report.shape[1]:,}")
+m[2].metric("zeros", f"{report.sparsity:.1%}")
+m[3].metric("min / max", f"{report.min:.3g} / {report.max:.3g}")
+m[4].metric("storage", "sparse" if report.is_sparse else "dense")
+if work["error"]:
+    st.error(work["error"])
+
+st.markdown("#### Check")
+if not report.problems:
+    st.success("No problems found: non-negative, finite, no empty rows or columns.")
+show = {"error": st.error, "warning": st.warning, "info": st.info}
+for p in report.problems:
+    fixes = "; ".join(f"**{r.label}**: {r.effect}" for r in p.remedies)
+    show[p.severity](p.message + (f"  \nRemedies: {fixes}." if fixes else ""))
+    if p.remedies:
+        cols = st.columns(len(p.remedies))
+        for col, r in zip(cols, p.remedies):
+            col.button(r.label, key=f"fix_{p.code}_{r.name}", on_click=_apply, args=(r.name,))
+
+with st.expander("Transforms (optional)"):
+    cols = st.columns(len(TRANSFORMS))
+    for col, t in zip(cols, TRANSFORMS):
+        col.button(preprocess.REMEDIES[t][1], key=f"tx_{t}", on_click=_apply, args=(t,),
+                   help=preprocess.REMEDIES[t][2])
+
+last = work["last"]
+if last:
+    st.markdown("#### Last change")
+    st.success(last["desc"])
+    st.dataframe(pd.DataFrame({"before": last["before"], "after": last["after"]}).astype(str))
+    st.plotly_chart(_histogram({"before": last["v_before"], "after": last["v_after"]},
+                               "Values before and after"), key="data_hist_change")
+if work["log"]:
+    st.caption("Changes so far: " + " → ".join(work["log"]))
+
+# --------------------------------------------------------------------------- use it
+if report.ok:
+    if not work["committed"]:
+        if state.get_dataset() is not ds:
+            state.set_dataset(ds, source=work["source"])
+        work["committed"] = True
+    extra = " NaN cells are missing values: fits use missing='mask'." if missing else ""
+    st.success(f"In use on every page: **{ds.name}** ({ds.X.shape[0]} x {ds.X.shape[1]}, "
+               f"suggested rank {state.default_rank(ds)}).{extra}")
+else:
+    st.error("Not in use yet: apply a remedy for each error above (the previous data set stays "
+             "current until then).")
+
+# --------------------------------------------------------------------------- look at it
+st.markdown("#### Preview")
+n_show, m_show = min(ds.X.shape[0], 50), min(ds.X.shape[1], 30)
+block = ds.X[:n_show, :m_show]
+block = block.toarray() if sp.issparse(block) else np.asarray(block)
+rows = list(ds.row_labels[:n_show]) if ds.row_labels else [f"row {i}" for i in range(n_show)]
+cols = list(ds.col_labels[:m_show]) if ds.col_labels else [f"col {j}" for j in range(m_show)]
+st.dataframe(pd.DataFrame(block, index=rows, columns=pd.Index(cols).astype(str)),
+             height=260)
+st.caption(f"First {n_show} of {ds.X.shape[0]} rows and {m_show} of {ds.X.shape[1]} columns.")
+v = _values(ds.X)
+zeros = "" if not report.is_sparse else f" (stored values only; {report.sparsity:.1%} zeros)"
+st.plotly_chart(_histogram({"values": v}, "Value histogram" + zeros), key="data_hist")
+if ds.classes is not None:
+    names = ds.extras.get("class_names") or ds.extras.get("group_names")
+    counts = pd.Series(np.asarray(ds.classes)).value_counts().sort_index()
+    idx = [str(names[int(k)]) if names and int(k) < len(names) else str(k) for k in counts.index]
+    st.markdown("**Known classes** (for purity / adjusted Rand on the Restarts page)")
+    st.dataframe(pd.DataFrame({"class": idx, "samples": counts.to_numpy()}), hide_index=True)
+if ds.kind == "image" and ds.image_shape and not sp.issparse(ds.X):
+    k = min(12, ds.X.shape[0])
+    st.plotly_chart(plots.component_images(np.nan_to_num(np.asarray(ds.X[:k])), ds.image_shape,
+                                           titles=rows[:k], value_title="value",
+                                           title="First samples as images"), key="data_images")
+if ds.extras.get("true_H") is not None and ds.kind == "image" and ds.image_shape:
+    with st.expander("True parts (ground truth)"):
+        st.plotly_chart(plots.component_images(ds.extras["true_H"], ds.image_shape,
+                                               titles=ds.extras.get("part_names")),
+                        key="data_true_parts")
+if ds.kind == "spectra" and ds.extras.get("sources") is not None:
+    with st.expander("True sources (ground truth)"):
+        st.plotly_chart(plots.component_lines(ds.extras["sources"],
+                                              ds.extras.get("wavelengths")), key="data_sources")
+st.caption(f"Source: {ds.extras.get('source', work['source'])}")
