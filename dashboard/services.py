@@ -11,6 +11,7 @@
 """
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from dataclasses import dataclass, field
@@ -318,9 +319,12 @@ def follow(kind: str, job: Job | None, draw: Callable[[Job], None]) -> None:
     live_slot.empty()
 
 
+_DRAWS = itertools.count()
+
+
 def live_key(name: str, job: Job) -> str:
     """A unique element key per live redraw (Streamlit refuses two equal auto IDs in a run)."""
-    return f"{name}-live-{id(job)}-{job.version}"
+    return f"{name}-live-{id(job)}-{next(_DRAWS)}"
 
 
 def report(job: Job | None) -> bool:
@@ -507,7 +511,7 @@ CRITERIA = {  # table column -> (title, baseline column, suggestion rule, how to
     "dispersion": ("Dispersion", None, None,
                    "Another crispness score of the consensus matrix (1 = entries all 0 or 1). "
                    "Higher is more stable."),
-    "pac": ("PAC (ambiguous pairs)", None, None,
+    "pac": ("PAC (ambiguous pairs)", None, "Senbabaoglu: lowest PAC",
             "Share of sample pairs clustered together in 10–90 % of restarts. Lower is better; "
             "a minimum marks a stable rank."),
     "silhouette": ("Silhouette of consensus clusters", None, None,
@@ -559,12 +563,13 @@ def start_sweep(ds: Dataset, key: str, settings: dict) -> Job:
 
 def criterion_panels(out: SweepOutcome) -> dict:
     """Per criterion: ``{"y", "baseline", "mark", "y_title"}`` for ``plots.small_multiples``."""
-    marks = {s["rule"]: s["rank"] for s in out.suggestions}
+    marks = {s["rule"].split(":")[0].lower(): s["rank"] for s in out.suggestions}
     panels = {}
     for col, (title, base, rule, _) in CRITERIA.items():
         if col not in out.table or not np.isfinite(out.table[col]).any():
             continue
         panels[title] = {"y": out.table[col], "baseline": out.table.get(base),
-                         "mark": marks.get(rule) if rule else None, "y_title": None,
+                         "mark": marks.get(rule.split(":")[0].lower()) if rule else None,
+                         "y_title": None,
                          "column": col}
     return panels

@@ -7,6 +7,7 @@ no server and no browser. A missing chromium FAILS (never skips). Screenshots go
 """
 from __future__ import annotations
 
+import base64
 import json
 import os
 import signal
@@ -56,11 +57,28 @@ def _clear_caches():
     yield
 
 
+def _decode(obj):
+    """Plotly JSON stores numeric arrays as ``{"dtype", "bdata"[, "shape"]}``: make them lists."""
+    if isinstance(obj, dict):
+        if "bdata" in obj and "dtype" in obj:
+            import numpy as np
+
+            arr = np.frombuffer(base64.b64decode(obj["bdata"]), dtype=obj["dtype"])
+            if "shape" in obj:
+                arr = arr.reshape([int(k) for k in str(obj["shape"]).split(",")])
+            return arr.tolist()
+        return {k: _decode(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_decode(v) for v in obj]
+    return obj
+
+
 @pytest.fixture
 def figures():
-    """``figures(at)``: every Plotly chart of an AppTest run as figure JSON (data + layout)."""
+    """``figures(at)``: every Plotly chart of an AppTest run as figure JSON (data + layout),
+    numeric arrays decoded to lists, in page order."""
     def read(at) -> list[dict]:
-        return [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
+        return [_decode(json.loads(el.proto.spec)) for el in at.get("plotly_chart")]
     return read
 
 
