@@ -18,26 +18,27 @@ from .. import losses
 from ._base import Solver
 
 
-def _solve_groups(AtA, AtB, F, X, cols):
-    """Unconstrained solves on the passive sets ``F[:, cols]``, written into ``X[:, cols]``."""
-    if cols.size == 0:
-        return
-    patterns, inverse = np.unique(F[:, cols].T, axis=0, return_inverse=True)
-    inverse = inverse.ravel()
-    for g, pattern in enumerate(patterns):
-        members = cols[inverse == g]
-        X[:, members] = 0.0
-        idx = np.flatnonzero(pattern)
-        if idx.size == 0:
-            continue
-        G = AtA[np.ix_(idx, idx)]
-        rhs = AtB[np.ix_(idx, members)]
-        try:
-            sol = scipy.linalg.cho_solve(scipy.linalg.cho_factor(G, check_finite=False), rhs,
-                                         check_finite=False)
-        except np.linalg.LinAlgError:  # singular Gram matrix: least-norm solution
-            sol = np.linalg.lstsq(G, rhs, rcond=None)[0]
-        X[np.ix_(idx, members)] = sol
+# Columns solved per batched LAPACK call (memory: chunk * k * k floats).
+_BATCH = 2048
+
+
+def _solve_passive(AtA, AtB, F, X, cols):
+    """Unconstrained least squares on the passive sets ``F[:, cols]``, written into ``X[:, cols]``.
+
+    Each column j gets the system ``(AtA restricted to F_j) x = AtB_j`` padded with the identity
+    outside ``F_j``, so all columns are solved by one batched call (the padding forces
+    ``x = 0`` off the passive set). A tiny ridge keeps singular Gram blocks solvable.
+    """
+    k = AtA.shape[0]
+    ridge = 1e-13 * max(float(np.trace(AtA)) / max(k, 1), np.finfo(AtA.dtype).tiny)
+    eye = np.eye(k, dtype=AtA.dtype)
+    for start in range(0, cols.size, _BATCH):
+        block = cols[start:start + _BATCH]
+        f = F[:, block].T.astype(AtA.dtype)                   # (b, k)
+        G = AtA[None, :, :] * f[:, :, None] * f[:, None, :]   # (b, k, k)
+        G += eye * (1.0 - f)[:, :, None] + eye * (ridge * f)[:, :, None]
+        rhs = (AtB[:, block].T * f)[:, :, None]
+        X[:, block] = np.linalg.solve(G, rhs)[:, :, 0].T
 
 
 def nnls_bpp(AtA, AtB, passive=None, max_iter=None):
@@ -62,7 +63,7 @@ def nnls_bpp(AtA, AtB, passive=None, max_iter=None):
     k, n = AtB.shape
     F = np.zeros((k, n), dtype=bool) if passive is None else passive.copy()
     X = np.zeros((k, n), dtype=AtB.dtype)
-    _solve_groups(AtA, AtB, F, X, np.arange(n))
+    _solve_passive(AtA, AtB, F, X, np.arange(n))
     alpha = np.full(n, 3)
     beta = np.full(n, k + 1)
     for _ in range(max_iter or 5 * k + 10):
@@ -84,7 +85,7 @@ def nnls_bpp(AtA, AtB, passive=None, max_iter=None):
         for j in np.flatnonzero(bad & ~full):
             flip[k - 1 - np.argmax(infeasible[::-1, j]), j] = True
         F ^= flip
-        _solve_groups(AtA, AtB, F, X, np.flatnonzero(bad))
+        _solve_passive(AtA, AtB, F, X, np.flatnonzero(bad))
     np.maximum(X, 0.0, out=X)
     return X
 

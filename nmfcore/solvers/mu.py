@@ -42,7 +42,7 @@ class MultiplicativeUpdates(Solver):
         if self.sparse:
             self.XT, self._perm = self.transpose_csr(self.X)
             self._rows = np.repeat(np.arange(self.X.shape[0]), np.diff(self.X.indptr))
-        self._WH = None  # cached W @ H (dense KL or masked Frobenius) for the next H update
+        self._WH = None  # cached product for the next H update (masked Frobenius, sparse KL)
         kind = "kl" if self.loss == "kl" else "fro"
         form = "sparse" if self.sparse else "dense"
         if kind == "fro" and self.mask is not None:
@@ -107,28 +107,41 @@ class MultiplicativeUpdates(Solver):
             WH *= self.mask
         return WH
 
+    def start(self):
+        if self.loss != "kl" or self.sparse:
+            return super().start()
+        X = self.X
+        self._pos = np.flatnonzero(X.ravel() > 0)   # missing entries hold 0, so they are left out
+        self._xpos = X.ravel()[self._pos]
+        self._xlogx = float(np.dot(self._xpos, np.log(self._xpos)))
+        self._xsum = float(self._xpos.sum())
+        return self._kl_dense_eval(self._W @ self._H)
+
+    def _kl_dense_eval(self, WH):
+        """Objective and squared error at (W, H) given ``WH = W @ H``; leaves ``M * X / WH`` in
+        ``self._R`` (in WH's buffer) for the next H update."""
+        W, H, X, M = self._W, self._H, self.X, self.mask
+        np.maximum(WH, losses.KL_FLOOR, out=WH)
+        log_wh = np.log(WH.ravel()[self._pos])
+        if M is None:
+            total = float(W.sum(axis=0) @ H.sum(axis=1))
+            sq = self.norm_sq - 2.0 * float(np.vdot(X, WH)) + float(np.vdot(W.T @ W, H @ H.T))
+        else:
+            total = float(np.vdot(M, WH))
+            diff = (X - WH) * M
+            sq = float(np.vdot(diff, diff))
+        kl = self._xlogx - float(np.dot(self._xpos, log_wh)) - self._xsum + total
+        self._R = self._ratio(WH)
+        return kl + losses.penalty(W, H, self.l1, self.l2), max(sq, 0.0)
+
     def _step_kl_dense(self):
         W, H, M = self._W, self._H, self.mask
-        WH = self._WH if self._WH is not None else W @ H
-        R = self._ratio(WH)
-        colsum = (M.T @ W).T if M is not None else np.broadcast_to(W.sum(axis=0)[:, None], H.shape).copy()
-        self._apply(H, W.T @ R, colsum)
+        colsum = (M.T @ W).T if M is not None else np.repeat(W.sum(axis=0)[:, None], H.shape[1], 1)
+        self._apply(H, W.T @ self._R, colsum)
         R = self._ratio(W @ H)
-        rowsum = M @ H.T if M is not None else np.broadcast_to(H.sum(axis=1)[None, :], W.shape).copy()
+        rowsum = M @ H.T if M is not None else np.repeat(H.sum(axis=1)[None, :], W.shape[0], 0)
         self._apply(W, R @ H.T, rowsum)
-        WH = W @ H
-        np.maximum(WH, losses.KL_FLOOR, out=WH)
-        self._WH = WH
-        return self._kl_objective_dense(WH)
-
-    def _kl_objective_dense(self, WH):
-        X, M = self.X, self.mask
-        diff = X - WH
-        if M is not None:
-            diff *= M
-        sq = float(np.vdot(diff, diff))
-        kl = losses.kl_from_dense(X, WH, M)
-        return kl + losses.penalty(self._W, self._H, self.l1, self.l2), sq
+        return self._kl_dense_eval(W @ H)
 
     def _step_kl_sparse(self):
         X, XT, W, H = self.X, self.XT, self._W, self._H
