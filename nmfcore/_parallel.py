@@ -17,6 +17,13 @@ Executors
   cluster (``dask`` is imported only then).
 * any :class:`concurrent.futures.Executor`: used as is and not shut down.
 
+Every task runs with one BLAS thread on every path (serial loop and threads in this process
+through a reference-counted ``threadpoolctl`` limit, pool workers from their initializer, Dask
+nanny workers by Dask's own default), so results are bitwise identical whatever ``n_jobs`` or
+executor: a multi-threaded BLAS may sum in another order and change the last bits. Without
+``threadpoolctl`` the serial path keeps this process's BLAS threads and results may then
+differ from pooled ones at the level of rounding (about 1e-15 relative).
+
 Cancellation: when the progress callback returns a truthy value, pending tasks are cancelled;
 a local pool is shut down and its worker processes terminated, Dask futures are cancelled.
 """
@@ -26,7 +33,9 @@ import concurrent.futures as cf
 import multiprocessing as mp
 import os
 import pickle
+import threading
 from collections.abc import Callable, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,6 +57,39 @@ _BOOTSTRAP = (
 
 _WORKER_SHARED: Any = None
 _WORKER_LIMITS: Any = None
+_LIMIT_LOCK = threading.Lock()
+_LIMIT_STATE: dict = {"depth": 0, "limiter": None}
+
+
+@contextmanager
+def single_blas_thread():
+    """Limit BLAS/OpenMP to one thread while any caller in this process is inside.
+
+    Reference counted, so overlapping use from several threads restores the original thread
+    counts exactly once, when the last one leaves. A no-op without ``threadpoolctl``.
+    """
+    with _LIMIT_LOCK:
+        if _LIMIT_STATE["depth"] == 0:
+            try:
+                from threadpoolctl import threadpool_limits
+                _LIMIT_STATE["limiter"] = threadpool_limits(limits=1)
+            except ImportError:
+                _LIMIT_STATE["limiter"] = None
+        _LIMIT_STATE["depth"] += 1
+    try:
+        yield
+    finally:
+        with _LIMIT_LOCK:
+            _LIMIT_STATE["depth"] -= 1
+            if _LIMIT_STATE["depth"] == 0 and _LIMIT_STATE["limiter"] is not None:
+                _LIMIT_STATE["limiter"].restore_original_limits()
+                _LIMIT_STATE["limiter"] = None
+
+
+def _call_limited(fn: Callable, shared: Any, task: Any) -> Any:
+    """Run one task under :func:`single_blas_thread` (for executors in this process)."""
+    with single_blas_thread():
+        return fn(shared, task)
 
 
 @dataclass(frozen=True)
@@ -167,7 +209,8 @@ def run_tasks(fn: Callable[[Any, Any], Any], tasks: Sequence, *, shared: Any = N
     if isinstance(executor, str) or _is_dask_client(executor):
         return _run_dask(fn, tasks, shared, executor, callback, receive)
     if isinstance(executor, cf.Executor):
-        futures = {executor.submit(fn, shared, t): i for i, t in enumerate(tasks)}
+        futures = {executor.submit(_call_limited, fn, shared, t): i
+                   for i, t in enumerate(tasks)}
         return _collect(futures, len(tasks), callback, receive, on_cancel=lambda: None)
     raise TypeError("executor must be None, a dask.distributed.Client, a scheduler address "
                     f"string or a concurrent.futures.Executor; got {type(executor).__name__}")
@@ -181,7 +224,9 @@ def _run_serial(fn, tasks, shared, callback, receive) -> TaskRun:
     receive = receive or _identity
     results: list = [None] * len(tasks)
     for i, task in enumerate(tasks):
-        results[i] = receive(fn(shared, task))
+        with single_blas_thread():
+            out = fn(shared, task)
+        results[i] = receive(out)
         if callback is not None and callback(i + 1, len(tasks), results[i]):
             return TaskRun(results, i + 1, i + 1 < len(tasks))
     return TaskRun(results, len(tasks), False)
@@ -210,9 +255,31 @@ def _collect(futures: dict, total: int, callback, receive, on_cancel) -> TaskRun
     return TaskRun(results, done, False)
 
 
+def _has_threadpoolctl() -> bool:
+    try:
+        import threadpoolctl  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def _mp_context():
-    methods = mp.get_all_start_methods()
-    return mp.get_context("forkserver" if "forkserver" in methods else "spawn")
+    """``forkserver`` (POSIX) or ``spawn``: never plain ``fork`` of a possibly threaded host.
+
+    With threadpoolctl available, the fork server preloads nmfcore (numpy, scipy) once, so
+    every pool's workers start by a cheap fork instead of re-importing; the thread cap is then
+    applied by threadpoolctl in each worker. Without it, workers import numpy afresh after the
+    bootstrap has set the thread environment variables.
+    """
+    if "forkserver" not in mp.get_all_start_methods():
+        return mp.get_context("spawn")
+    ctx = mp.get_context("forkserver")
+    if _has_threadpoolctl():
+        from multiprocessing import forkserver
+        preload = list(getattr(forkserver._forkserver, "_preload_modules", ["__main__"]))
+        if "nmfcore" not in preload:        # only takes effect before the server first starts
+            ctx.set_forkserver_preload(preload + ["nmfcore"])
+    return ctx
 
 
 def _terminate_pool(pool: cf.ProcessPoolExecutor) -> None:
@@ -256,7 +323,7 @@ def _run_dask(fn, tasks, shared, executor, callback, receive) -> TaskRun:
         # shared by name across calls); hash=False gives every call its own key
         shared_f = (client.scatter([shared], broadcast=True, hash=False)[0]
                     if shared is not None else None)
-        futures = [client.submit(fn, shared_f, t, pure=False) for t in tasks]
+        futures = [client.submit(_call_limited, fn, shared_f, t, pure=False) for t in tasks]
         index = {f.key: i for i, f in enumerate(futures)}
         results: list = [None] * len(tasks)
         done = 0

@@ -46,7 +46,7 @@ def test_restarts_on_dask_equal_local_run(client, X):
     assert local.cophenetic == remote.cophenetic
     assert seen == list(range(1, 7))
     # the fits really ran on the cluster's workers
-    ran_on = {t["worker"] for t in stream.data if "fit_task" in str(t["key"])}
+    ran_on = {t["worker"] for t in stream.data if "_call_limited" in str(t["key"])}
     assert ran_on and ran_on <= set(client.scheduler_info()["workers"])
 
 

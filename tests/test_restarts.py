@@ -173,3 +173,28 @@ def test_masked_restarts_with_missing_values(groups):
         res = nmfcore.restarts(Xn, 3, n_restarts=3, random_state=0, missing="mask", **FAST)
     assert res.n_fits == 3 and np.all(np.isfinite(res.W))
     assert res.cophenetic >= 0.95
+
+
+def test_bitwise_identical_on_data_large_enough_for_threaded_blas():
+    # big enough that a multi-threaded BLAS splits the products; every path uses one thread
+    # (checked: with the process's 2 BLAS threads the serial W differs by ~4e-15 here)
+    X = np.random.default_rng(3).random((1800, 64))
+    kw = dict(n_restarts=2, random_state=2, solver="mu", max_iter=20, tol=0)
+    serial = nmfcore.restarts(X, 10, **kw)
+    pool = nmfcore.restarts(X, 10, n_jobs=2, **kw)
+    np.testing.assert_array_equal(serial.W, pool.W)
+
+
+def test_single_blas_thread_is_reference_counted():
+    import threadpoolctl
+    from nmfcore._parallel import single_blas_thread
+
+    def counts():
+        return [i["num_threads"] for i in threadpoolctl.threadpool_info()]
+
+    before = counts()
+    with single_blas_thread():
+        with single_blas_thread():
+            assert set(counts()) <= {1}
+        assert set(counts()) <= {1}
+    assert counts() == before
