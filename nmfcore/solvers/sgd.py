@@ -41,6 +41,11 @@ class ProjectedSGD(Solver):
         self.batch_size = int(size) if size else max(1, -(-m // 10))
 
     def step(self):
+        # a too-large learning rate overflows; factorize detects the divergence and reverts
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            return self._epoch()
+
+    def _epoch(self):
         X, W, H = self.X, self._W, self._H
         m = X.shape[0]
         rate = float(self.opts["learning_rate"]) / (1.0 + float(self.opts["decay"]) * self.epoch)
@@ -71,7 +76,5 @@ class ProjectedSGD(Solver):
                 np.maximum(H, 0.0, out=H)
             W[idx] = Wb
         self.epoch += 1
-        with np.errstate(over="ignore", invalid="ignore"):
-            XHt = X @ H.T
-            sq = losses.sq_error_from_products(self.norm_sq, W, XHt, W.T @ W, H @ H.T)
-            return self.objective_from_sq(sq), sq
+        sq = losses.sq_error_from_products(self.norm_sq, W, X @ H.T, W.T @ W, H @ H.T)
+        return self.objective_from_sq(sq), sq

@@ -7,7 +7,9 @@ from hypothesis import strategies as st
 import nmfcore
 
 def _norm_sq(X):
-    return float((X.multiply(X)).sum()) if sp.issparse(X) else float((X ** 2).sum())
+    """Scale of the round-off in a loss value: ||X||^2 (Frobenius) plus sum(X) (KL)."""
+    X = X.toarray() if sp.issparse(X) else X
+    return float((X.astype(np.float64) ** 2).sum() + X.sum())
 
 
 SETTINGS = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
