@@ -35,7 +35,7 @@ from scipy.spatial.distance import squareform
 
 __all__ = [
     "hard_assignments", "connectivity", "consensus_matrix", "consensus_order",
-    "consensus_clusters", "cophenetic_correlation", "dispersion", "pac",
+    "consensus_clusters", "consensus_summary", "cophenetic_correlation", "dispersion", "pac",
 ]
 
 
@@ -112,10 +112,16 @@ def consensus_matrix(labelings: Iterable) -> np.ndarray:
     if any(r.shape != (n,) for r in runs):
         raise ValueError("all labellings must be 1-D with the same length "
                          f"(n_samples); got shapes {sorted({r.shape for r in runs})}")
-    C = np.zeros((n, n))
+    counts = np.zeros((n, n), dtype=np.uint16 if len(runs) < 2**16 else np.uint32)
     for lab in runs:
-        C += connectivity(lab)
-    C /= len(runs)
+        same = lab[:, None] == lab[None, :]
+        unassigned = lab < 0
+        if unassigned.any():
+            same[unassigned, :] = False
+            same[:, unassigned] = False
+        counts += same
+    C = counts / len(runs)
+    np.fill_diagonal(C, 1.0)
     return C
 
 
@@ -192,6 +198,44 @@ def consensus_clusters(C, n_clusters: int) -> np.ndarray:
     return (hierarchy.fcluster(Z, t=n_clusters, criterion="maxclust") - 1).astype(np.intp)
 
 
+def _cophenetic_from(Z, d) -> float:
+    if np.ptp(d) <= 1e-12:
+        return 1.0
+    coph = hierarchy.cophenet(Z)
+    if np.ptp(coph) <= 1e-12:
+        return 0.0
+    return float(np.corrcoef(d, coph)[0, 1])
+
+
+def consensus_summary(C, lower: float = 0.1, upper: float = 0.9) -> dict:
+    """Order, cophenetic correlation, dispersion and PAC from one average-linkage tree.
+
+    Same values as :func:`consensus_order`, :func:`cophenetic_correlation`,
+    :func:`dispersion` and :func:`pac`, but the tree is built once.
+
+    Parameters
+    ----------
+    C : ndarray of shape (n_samples, n_samples)
+        Consensus matrix.
+    lower, upper : float, default=0.1, 0.9
+        PAC interval.
+
+    Returns
+    -------
+    dict
+        ``{"order": ndarray of shape (n_samples,), "cophenetic": float, "dispersion": float,
+        "pac": float}``.
+    """
+    C = _check_consensus(C)
+    out = {"dispersion": dispersion(C), "pac": pac(C, lower, upper)}
+    if C.shape[0] < 3:
+        out.update(order=np.arange(C.shape[0]), cophenetic=1.0)
+        return out
+    Z, d = _average_linkage(C)
+    out.update(order=hierarchy.leaves_list(Z).astype(np.intp), cophenetic=_cophenetic_from(Z, d))
+    return out
+
+
 def cophenetic_correlation(C) -> float:
     """Cophenetic correlation coefficient of a consensus matrix (Brunet et al. 2004).
 
@@ -212,13 +256,7 @@ def cophenetic_correlation(C) -> float:
     C = _check_consensus(C)
     if C.shape[0] < 3:
         return 1.0
-    Z, d = _average_linkage(C)
-    if np.ptp(d) <= 1e-12:
-        return 1.0
-    coph = hierarchy.cophenet(Z)
-    if np.ptp(coph) <= 1e-12:
-        return 0.0
-    return float(np.corrcoef(d, coph)[0, 1])
+    return _cophenetic_from(*_average_linkage(C))
 
 
 def dispersion(C) -> float:
@@ -258,8 +296,7 @@ def pac(C, lower: float = 0.1, upper: float = 0.9) -> float:
     if not 0.0 <= lower < upper <= 1.0:
         raise ValueError(f"need 0 <= lower < upper <= 1; got lower={lower}, upper={upper}")
     C = _check_consensus(C)
-    iu = np.triu_indices(C.shape[0], k=1)
-    vals = C[iu]
+    vals = squareform(C, checks=False)             # upper triangle, i < j
     if vals.size == 0:
         return 0.0
     return float(np.mean((vals > lower) & (vals < upper)))

@@ -257,8 +257,9 @@ def summarize_fits(fits, *, reference: Any = "best", consensus: Any = "auto",
     build = (n <= CONSENSUS_MAX_SAMPLES) if consensus == "auto" else bool(consensus)
     if build:
         C = _cons.consensus_matrix(labels)
-        order = _cons.consensus_order(C)
-        coph, disp, pac_ = _cons.cophenetic_correlation(C), _cons.dispersion(C), _cons.pac(C)
+        summary = _cons.consensus_summary(C)
+        order, coph = summary["order"], summary["cophenetic"]
+        disp, pac_ = summary["dispersion"], summary["pac"]
     else:
         C = order = None
         coph = disp = pac_ = float("nan")

@@ -105,3 +105,15 @@ def test_bad_inputs_raise_clear_errors():
         consensus_matrix([[0, 1], [0, 1, 2]])
     with pytest.raises(ValueError, match="lower < upper"):
         pac(np.eye(3), lower=0.9, upper=0.1)
+
+
+def test_summary_equals_separate_functions_and_fast_path_equals_connectivity_mean():
+    rng = np.random.default_rng(4)
+    runs = [rng.integers(-1, 3, 15) for _ in range(6)]       # includes unassigned samples
+    C = consensus_matrix(runs)
+    np.testing.assert_array_equal(C, np.mean([connectivity(r) for r in runs], axis=0))
+    from nmfcore.consensus import consensus_summary
+    s = consensus_summary(C)
+    assert s["cophenetic"] == cophenetic_correlation(C)
+    assert s["dispersion"] == dispersion(C) and s["pac"] == pac(C)
+    np.testing.assert_array_equal(s["order"], consensus_order(C))
