@@ -75,6 +75,10 @@ def main() -> None:
     print(f"n_jobs=2: {t2:7.2f} s wall, {f2:.3f} s per fit (x{f2 / f1:.2f}: > 1 means the two "
           f"workers did not get two free cores)")
     print(f"speed-up: {t1 / t2:.2f}x (goal >= 1.7x); bitwise identical results: {same}")
+    from nmfcore.restarts import summarize_fits
+    ts, _ = timed(lambda: summarize_fits(serial.fits), a.repeats)
+    print(f"of which serial summary (align + {X.shape[0]}x{X.shape[0]} consensus + linkage): "
+          f"{ts:.2f} s; fitting phase speed-up: {(t1 - ts) / max(t2 - ts, 1e-9):.2f}x")
     print(f"load average after: {os.getloadavg()[0]:.2f}")
     print(f"fits: mean n_iter {np.mean([f.n_iter for f in serial.fits]):.0f}, best rel_error "
           f"{serial.rel_errors.min():.4f}, loss spread {serial.loss_spread:.3g}, "

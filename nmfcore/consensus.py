@@ -137,11 +137,11 @@ def _check_consensus(C) -> np.ndarray:
 
 
 def _condensed_distance(C: np.ndarray) -> np.ndarray:
-    """``1 - C`` symmetrised with zero diagonal, in condensed (upper-triangle) form."""
-    D = 1.0 - 0.5 * (C + C.T)
-    np.fill_diagonal(D, 0.0)
-    np.clip(D, 0.0, 1.0, out=D)
-    return squareform(D, checks=False)
+    """``1 - C`` in condensed (upper-triangle) form, symmetrised, within [0, 1]."""
+    up = squareform(C, checks=False)                   # C[i, j] for i < j
+    low = squareform(np.ascontiguousarray(C.T), checks=False)
+    d = 1.0 - 0.5 * (up + low)
+    return np.clip(d, 0.0, 1.0, out=d)
 
 
 def _average_linkage(C: np.ndarray):
