@@ -108,7 +108,8 @@ def parse_upload(filename: str, data: bytes, *, header=None, label_column=None,
         opts.update(o)
     elif ext == ".xlsx":
         X, mask, row_labels, col_labels, classes, extras, o = _parse_xlsx(
-            name, data, header=header, label_column=label_column, notes=notes)
+            name, data, header=header, label_column=label_column, notes=notes,
+            budget=memory_budget)
         opts.update(o)
     elif ext == ".xls":
         raise UploadError(f"{name} is an old Excel .xls file, which is not supported. Save it as "
@@ -531,7 +532,7 @@ def _parse_text(name, data, *, header, label_column, notes):
                    {"delimiter": shown, "decimal": dec})
 
 
-def _parse_xlsx(name, data, *, header, label_column, notes):
+def _parse_xlsx(name, data, *, header, label_column, notes, budget=MEMORY_BUDGET):
     import pandas as pd
 
     if data[:4] != b"PK\x03\x04":
@@ -540,6 +541,14 @@ def _parse_xlsx(name, data, *, header, label_column, notes):
                           f"must be saved as .xlsx.")
     import openpyxl
 
+    try:
+        unpacked = sum(i.file_size for i in zipfile.ZipFile(io.BytesIO(data)).infolist())
+    except zipfile.BadZipFile:
+        raise UploadError(f"{name} is not a real Excel .xlsx file (damaged zip archive). Save "
+                          f"it again from Excel as .xlsx, or export a CSV.") from None
+    if unpacked > budget:
+        raise UploadError(f"{name} unpacks to {_mb(unpacked)}, over the memory budget of "
+                          f"{_mb(budget)}. Export the sheet as CSV instead.")
     try:
         wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         ws = wb.worksheets[0]

@@ -79,6 +79,22 @@ def test_good_upload_becomes_current_with_labels(app_test, tiny_start):
     assert at.session_state[DATASET].X.shape == (3, 3)  # previous good set stays current
 
 
+def test_sparse_upload_stays_sparse(app_test, tiny_start):
+    import io
+
+    import scipy.io
+    import scipy.sparse as sp
+
+    buf = io.BytesIO()
+    scipy.io.mmwrite(buf, sp.random(40, 30, density=0.1, format="coo", random_state=0) +
+                     sp.eye(40, 30))
+    at = _upload(app_test.run(), "m.mtx", buf.getvalue())
+    assert not at.exception and not at.error
+    X = at.session_state[DATASET].X
+    assert sp.issparse(X) and X.shape == (40, 30)
+    assert any("sparse" in c.value for c in at.caption)
+
+
 def test_remedies_apply_on_click_with_before_after(app_test, tiny_start, figures):
     data = b"a,b,c\n1,2,3\n-4,5,6\n7,,9\n0,0,0\n"
     at = _upload(app_test.run(), "mess.csv", data)
