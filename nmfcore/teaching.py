@@ -79,6 +79,9 @@ class Decomposition:
         Column means removed before the SVD (zeros for vector quantization).
     labels : ndarray of shape (n_samples,) or None
         Hard cluster label of each sample (vector quantization only).
+    explained_variance_ratio : ndarray of shape (rank,) or None
+        Share of the total variance along each component (PCA only); components beyond the
+        rank of the centred data have ratio ~0 and arbitrary directions.
     """
 
     components: np.ndarray
@@ -86,6 +89,7 @@ class Decomposition:
     reconstruction: np.ndarray
     mean: np.ndarray
     labels: np.ndarray | None = None
+    explained_variance_ratio: np.ndarray | None = None
 
 
 def pca(X, rank: int) -> Decomposition:
@@ -114,7 +118,10 @@ def pca(X, rank: int) -> Decomposition:
     flip[flip == 0] = 1.0
     comps *= flip[:, None]
     scores *= flip[None, :]
-    return Decomposition(comps, scores, mean + scores @ comps, mean)
+    total = float(np.sum(s ** 2))
+    ratio = s[:rank] ** 2 / total if total > 0 else np.zeros(min(rank, s.size))
+    return Decomposition(comps, scores, mean + scores @ comps, mean,
+                         explained_variance_ratio=ratio)
 
 
 def vector_quantization(X, rank: int, random_state=0) -> Decomposition:

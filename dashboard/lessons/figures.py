@@ -46,27 +46,28 @@ def mosaic(images, image_shape, *, ncols: int = 8, titles=None, diverging: bool 
     k = imgs.shape[0]
     ncols = max(1, min(ncols, k))
     nrows = int(np.ceil(k / ncols))
-    canvas = np.full((nrows * (h + 1) - 1, ncols * (w + 1) - 1), np.nan)
+    gap = max(1, int(np.ceil(0.3 * h))) if titles is not None else 1  # room for labels
+    canvas = np.full((nrows * (h + gap) - gap, ncols * (w + 1) - 1), np.nan)
     annotations = []
     shared = _sym_range(imgs) if diverging else max(float(np.nanmax(imgs)), 1e-12)
     for i, img in enumerate(imgs):
         own = _sym_range(img) if diverging else max(float(np.nanmax(img)), 1e-12)
         scale = shared if common_scale else own
         r, c = divmod(i, ncols)
-        canvas[r * (h + 1):r * (h + 1) + h, c * (w + 1):c * (w + 1) + w] = (
+        canvas[r * (h + gap):r * (h + gap) + h, c * (w + 1):c * (w + 1) + w] = (
             img.reshape(h, w) / scale)
         if titles is not None:
-            annotations.append(dict(x=c * (w + 1) + (w - 1) / 2, y=r * (h + 1) - 0.6,
+            annotations.append(dict(x=c * (w + 1) + (w - 1) / 2, y=r * (h + gap) - 0.6,
                                     text=str(titles[i]), showarrow=False, yanchor="bottom",
                                     font=dict(size=11)))
     trace = go.Heatmap(z=canvas, colorscale=DIVERGING if diverging else "Greys",
-                       reversescale=not diverging, zmid=0 if diverging else None,
+                       zmid=0 if diverging else None,
                        zmin=-1 if diverging else 0, zmax=1, showscale=diverging,
                        hoverongaps=False, hovertemplate="%{z:.2f}<extra></extra>")
     fig = go.Figure(trace)
     extra = 18 if titles is not None else 0
     cell = 60 if max(h, w) <= 16 else 80
-    fig.update_layout(**_LAYOUT, title=title, annotations=annotations,
+    fig.update_layout(**_LAYOUT, title=title, annotations=annotations, plot_bgcolor="#c8c8c8",
                       height=height or int(nrows * (cell + extra) + 60))
     fig.update_xaxes(visible=False, constrain="domain")
     fig.update_yaxes(visible=False, autorange="reversed", scaleanchor="x")
@@ -114,6 +115,7 @@ def matrix_panels(mats: dict, *, diverging=(), text: bool = True, height: int = 
         fig.update_yaxes(autorange="reversed", showticklabels=False, row=1, col=j)
         fig.update_xaxes(showticklabels=False, row=1, col=j)
     fig.update_layout(**_LAYOUT, height=height, title=title)
+    fig.update_layout(margin=dict(l=10, r=10, t=70, b=10))
     return fig
 
 
@@ -243,4 +245,19 @@ def strip(groups: dict, *, title: str = "", ylabel: str = "", height: int = 320,
                       showlegend=False)
     if log_y:
         fig.update_yaxes(type="log")
+    return fig
+
+
+def grouped_bars(categories, series: dict, *, title: str = "", xlabel: str = "",
+                 ylabel: str = "", height: int = 340, text_fmt: str = ".0%") -> go.Figure:
+    """Bars grouped by category, one colour per named series."""
+    fig = go.Figure()
+    for i, (name, vals) in enumerate(series.items()):
+        vals = np.asarray(vals, dtype=float)
+        fig.add_trace(go.Bar(x=list(categories), y=vals, name=name,
+                             marker_color=PALETTE[i % len(PALETTE)],
+                             text=[format(v, text_fmt) for v in vals], textposition="outside"))
+    fig.update_layout(**_LAYOUT, barmode="group", title=title, height=height,
+                      xaxis_title=xlabel, yaxis_title=ylabel,
+                      legend=dict(orientation="h", y=-0.3))
     return fig

@@ -15,13 +15,23 @@ from nmfcore import datasets, teaching
 N_LESSONS = 12
 
 
-def header(number: int, title: str, summary: str) -> None:
-    """Title, a one-line summary and the lesson counter."""
+def header(number: int, title: str, summary: str, formula: str | None = None) -> None:
+    """Title, the lesson counter and the lesson's text.
+
+    If ``formula`` is given, ``summary`` must contain the marker ``{formula}`` on a line of its
+    own: the text before it, the formula (``st.latex``) and the text after are shown in order.
+    """
     st.title(f"{number}. {title}")
     st.caption(f"Lesson {number} of {N_LESSONS} · Notation used throughout: X (samples × "
                f"features) ≈ W (samples × r) · H (r × features). Rows of H are the "
                f"components (\"parts\"); a row of W says how much of each part a sample uses.")
-    st.markdown(summary)
+    if formula is None:
+        st.markdown(summary)
+        return
+    before, after = summary.split("{formula}")
+    st.markdown(before)
+    st.latex(formula)
+    st.markdown(after)
 
 
 def explore_link(page: str, label: str) -> None:
@@ -55,7 +65,7 @@ def fit(name: str, rank: int, *, n_rows: int | None = None, solver: str = "hals"
     dict
         ``W``, ``H``, ``history`` (dict of arrays), ``n_iter``, ``rel_error``.
     """
-    X = dense(name, n_rows)
+    X = demo(name).X if n_rows is None else dense(name, n_rows)  # sparse stays sparse
     res = nmfcore.factorize(X, rank, solver=solver, loss=loss, init=init, max_iter=max_iter,
                             tol=tol, random_state=seed, l1=l1, l2=l2)
     return {"W": np.array(res.W), "H": np.array(res.H),
@@ -73,7 +83,8 @@ def pca(name: str, rank: int, n_rows: int | None = None) -> dict:
     """PCA of a demo set through the SVD (see :func:`nmfcore.teaching.pca`)."""
     d = teaching.pca(dense(name, n_rows), rank)
     return {"components": d.components, "weights": d.weights,
-            "reconstruction": d.reconstruction, "mean": d.mean}
+            "reconstruction": d.reconstruction, "mean": d.mean,
+            "explained": d.explained_variance_ratio}
 
 
 @st.cache_data(max_entries=32, show_spinner=False)

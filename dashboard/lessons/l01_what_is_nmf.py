@@ -17,7 +17,7 @@ ds = kit.demo("swimmer")
 m, n = ds.X.shape
 rank = st.slider("Number of parts r", 1, 24, 17, key="l01_rank",
                  help="r is the inner dimension of W H: W is samples × r, H is r × features.")
-res = kit.fit("swimmer", rank, max_iter=300)
+res = kit.fit("swimmer", rank, init="random", max_iter=300, tol=1e-6)
 W, H = res["W"], res["H"]
 
 counts = storage_counts(m, n, rank)

@@ -19,16 +19,22 @@ n_rows = None if name == "swimmer" else 600
 rank = c2.slider("Basis images r", 2, 20, 16 if name == "swimmer" else 10, key="l02_rank")
 shape = ds.image_shape
 
-nmf = kit.fit(name, rank, n_rows=n_rows, max_iter=300)
+nmf = kit.fit(name, rank, n_rows=n_rows, max_iter=300, tol=1e-6,
+              init="random" if name == "swimmer" else "nndsvda")
 pca = kit.pca(name, rank, n_rows)
 vq = kit.vq(name, rank, n_rows)
 ncols = 8 if rank > 10 else rank
 
 st.plotly_chart(figures.mosaic(nmf["H"], shape, ncols=ncols,
                                title="NMF: rows of H (all pixels ≥ 0)"), key="l02_nmf")
-st.plotly_chart(figures.mosaic(pca["components"], shape, ncols=ncols, diverging=True,
+useful = pca["explained"] > 1e-10
+st.plotly_chart(figures.mosaic(pca["components"][useful], shape, ncols=ncols, diverging=True,
                                title="PCA: principal components (red < 0 < blue)"),
                 key="l02_pca")
+if not useful.all():
+    st.caption(f"Only {int(useful.sum())} principal components carry variance here: the "
+               f"centred swimmer images span just {int(useful.sum())} dimensions, so PCA "
+               f"rebuilds them exactly with fewer images than NMF needs parts.")
 st.plotly_chart(figures.mosaic(vq["components"], shape, ncols=ncols,
                                title="Vector quantization: k-means centroids"), key="l02_vq")
 

@@ -10,15 +10,13 @@ K = "l03_k"
 
 kit.header(3, "Multiplicative updates, step by step", r"""
 Lee and Seung's rule for the squared error multiplies every entry by a ratio:
-
-$H \leftarrow H \circ \dfrac{W^\top X}{W^\top W H + \delta}, \qquad
-W \leftarrow W \circ \dfrac{X H^\top}{W H H^\top + \delta}$
-
+{formula}
 A ratio above 1 grows the entry, below 1 shrinks it; at a fixed point every ratio is 1.
 Positive times positive stays positive, so no projection is needed and the loss
 ½‖X − WH‖² never goes up. Press **Step** and watch W, H and WH approach X, a 5 × 6 matrix
 that is exactly rank 2.
-""")
+""", formula=r"H \leftarrow H \circ \frac{W^\top X}{W^\top W H + \delta}, \qquad "
+             r"W \leftarrow W \circ \frac{X H^\top}{W H H^\top + \delta}")
 
 
 def _reset():
@@ -29,9 +27,9 @@ st.session_state.setdefault(K, 0)
 c1, c2 = st.columns([2, 1])
 start = c1.radio("Starting point", kit.TINY_STARTS, horizontal=True, key="l03_start",
                  on_change=_reset)
-delta = c2.select_slider("δ added to each denominator", [0.0, 1e-16, 1e-9],
-                         value=1e-16, key="l03_delta", on_change=_reset,
-                         format_func=lambda d: "0" if d == 0 else f"{d:g}")
+DELTAS = {"0": 0.0, "1e-16": 1e-16, "1e-9": 1e-9}
+delta = DELTAS[c2.select_slider("δ added to each denominator", list(DELTAS), value="1e-16",
+                                key="l03_delta", on_change=_reset)]
 
 b1, b2, b3, _ = st.columns([1, 1, 1, 3])
 if b1.button("Step", key="l03_step", type="primary"):
@@ -67,10 +65,11 @@ series = {"these steps": (np.arange(k + 1), losses)}
 if delta > 0 and k > 0:
     ref = kit.mu_reference(start, delta, k)
     series["nmfcore.factorize(solver='mu') history"] = (ref["iteration"], ref["loss"])
-st.plotly_chart(figures.lines(None, series, title="Loss after each step", xlabel="iteration",
-                              ylabel="½‖X − WH‖²", log_y=True, markers=k <= 30,
-                              dash={"nmfcore.factorize(solver='mu') history": "dot"}),
-                key="l03_loss")
+loss_fig = figures.lines(None, series, title="Loss after each step", xlabel="iteration",
+                         ylabel="½‖X − WH‖² (log scale)", log_y=True, markers=k <= 30,
+                         dash={"nmfcore.factorize(solver='mu') history": "dot"})
+loss_fig.update_xaxes(range=[-0.5, max(k, 10) + 0.5])
+st.plotly_chart(loss_fig, key="l03_loss")
 
 if start == kit.TINY_STARTS[1]:
     cell = kit.locked_cell()

@@ -34,7 +34,7 @@ m3.metric("Negative entries now", neg)
 st.plotly_chart(figures.lines(None, {"loss": (epochs, np.where(np.isfinite(run["loss"]),
                                                               run["loss"], np.nan))},
                               title="Loss per epoch (log scale)", xlabel="epoch",
-                              ylabel="‖X − WH‖² + penalty", log_y=True), key="l04_loss")
+                              ylabel="‖X − WH‖²", log_y=True), key="l04_loss")
 mins = np.clip(run["min_entry"], -10.0, None)
 st.plotly_chart(figures.lines(None, {"smallest entry of W and H": (epochs, mins)},
                               title="Smallest entry of W and H (below the black line = "

@@ -35,7 +35,7 @@ with tabs[0]:
                     xticks=[f"t{k + 1}" for k in range(8)]), key="l12_text")
 
 with tabs[1]:
-    f = kit.fit("swimmer", 17, max_iter=300)
+    f = kit.fit("swimmer", 17, init="random", max_iter=300, tol=1e-6)
     st.markdown("Images × pixels ≈ images × parts · parts × pixels: the stick figures "
                 "come apart into torso and limb positions (lessons 1 and 2).")
     st.plotly_chart(figures.mosaic(f["H"], (32, 32), ncols=9, title="17 parts of the swimmer "
