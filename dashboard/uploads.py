@@ -397,7 +397,8 @@ def _layout(name, rows, header, label_column, dec, notes):
         f0 = frac(kinds[0])
         fb = np.mean([frac(k) for k in kinds[1:]]) if len(kinds) > 1 else 0.0
         header = bool(f0 >= 0.5 and fb < 0.5) or (len(kinds) == 1 and f0 > 0)
-        if header and label_column is None and lab is None and len(kinds) > 1:  # re-check column 0 below the header
+        if header and label_column is None and lab is None and len(kinds) > 1:
+            # re-check column 0 below the header
             col0 = [k[0] for k in kinds[1:] if k]
             if sum(k == "text" for k in col0) >= 0.5 * len(col0):
                 lab = 0
@@ -482,7 +483,9 @@ def _parse_text(name, data, *, header, label_column, notes):
     import pandas as pd
 
     text = _decode(name, data, notes)
-    lines = [ln for ln in text.splitlines() if ln.strip()]
+    raw = text.splitlines()
+    numbers = [i + 1 for i, ln in enumerate(raw) if ln.strip()]
+    lines = [raw[i - 1] for i in numbers]
     sample = lines[:50]
     sep = _sniff(sample)
     rows = _split_rows(sample, sep)
@@ -513,9 +516,9 @@ def _parse_text(name, data, *, header, label_column, notes):
         all_counts[0] += 1
     bad = [i for i, c in enumerate(all_counts) if c != expected]
     if bad:
-        shown_rows = ", ".join(f"line {i + 1} has {all_counts[i]}" for i in bad[:3])
+        shown_rows = ", ".join(f"line {numbers[i]} has {all_counts[i]}" for i in bad[:3])
         raise UploadError(
-            f"{name} has ragged rows: line 1 has {expected} fields but {shown_rows}"
+            f"{name} has ragged rows: line {numbers[0]} has {expected} fields but {shown_rows}"
             f"{' ...' if len(bad) > 3 else ''}. Make every row have the same number of fields "
             f"(look for a missing or extra delimiter or an unclosed quote).")
     names = rows[0] if header else None

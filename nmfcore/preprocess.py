@@ -419,7 +419,7 @@ def validate(X, non_numeric_mask=None, *, missing_ok=False) -> ValidationReport:
             "too_small", "error",
             f"The matrix is {n} x {m}: NMF needs at least 2 rows and 2 columns (rank is at most "
             f"min(rows, columns)). A single row or column is a vector, not a data matrix.",
-            remedies=_remedies("transpose") if m == 1 and n > 1 else ()))
+            remedies=()))
     if n_txt:
         problems.append(Problem(
             "non_numeric", "warning",

@@ -40,6 +40,11 @@ def test_over_the_cap_is_refused_before_parsing():
         parse_upload("big.csv", data, max_bytes=len(data) - 1)
 
 
+def test_ragged_message_names_the_real_lines():
+    with pytest.raises(UploadError, match="line 1 has 3 fields but line 5 has 2"):
+        parse_upload("r.csv", b"1,2,3\n4,5,6\n\n\n7,8\n")
+
+
 def test_text_cells_are_flagged_with_positions():
     p = parse_upload("t.csv", b"a,b,c\n1,2,3\n4,oops,6\n7,8,9\n")
     assert p.report.n_non_numeric == 1 and p.report.non_numeric_positions == ((1, 1),)
