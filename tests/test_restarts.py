@@ -198,3 +198,10 @@ def test_single_blas_thread_is_reference_counted():
             assert set(counts()) <= {1}
         assert set(counts()) <= {1}
     assert counts() == before
+
+
+def test_module_object_is_callable_like_the_function(groups):
+    import sys
+    mod = sys.modules["nmfcore.restarts"]
+    res = mod(groups[0], 3, n_restarts=1, random_state=0, **FAST)
+    assert isinstance(res, nmfcore.RestartsResult) and res.n_fits == 1
