@@ -156,7 +156,7 @@ def _is_dask_client(obj: Any) -> bool:
 def _import_distributed():
     try:
         import distributed
-    except ImportError as exc:                                   # pragma: no cover
+    except ImportError as exc:
         raise ImportError("running on a Dask cluster needs dask.distributed; install it with "
                           "`pip install 'nmf-explorer[dask]'` (or `pip install "
                           "'dask[distributed]'`), or use n_jobs for a local process pool"

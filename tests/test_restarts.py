@@ -205,3 +205,19 @@ def test_module_object_is_callable_like_the_function(groups):
     mod = sys.modules["nmfcore.restarts"]
     res = mod(groups[0], 3, n_restarts=1, random_state=0, **FAST)
     assert isinstance(res, nmfcore.RestartsResult) and res.n_fits == 1
+
+
+def test_missing_dask_gives_a_clear_error(monkeypatch, groups):
+    import sys
+    monkeypatch.setitem(sys.modules, "distributed", None)     # makes `import distributed` fail
+    with pytest.raises(ImportError, match=r"nmf-explorer\[dask\]"):
+        nmfcore.restarts(groups[0], 3, n_restarts=2, executor="tcp://127.0.0.1:1", **FAST)
+
+
+def test_n_jobs_values():
+    from nmfcore._parallel import resolve_n_jobs
+    assert resolve_n_jobs(None) == 1 and resolve_n_jobs(3) == 3
+    assert resolve_n_jobs(-1) == (__import__("os").cpu_count() or 1)
+    for bad in (0, 1.5, True, "2"):
+        with pytest.raises(ValueError, match="n_jobs"):
+            resolve_n_jobs(bad)
