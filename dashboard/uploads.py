@@ -496,7 +496,7 @@ def _parse_text(name, data, *, header, label_column, notes):
                 not any(re.match(r"^\s*-?\d+\.\d+\s*$", c) for c in cells):
             dec = ","
             notes.append("Decimal comma detected (1,5 read as 1.5).")
-    shown = {"\t": "tab", None: "whitespace"}.get(sep, sep)
+    shown = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe", None: "whitespace"}[sep]
     notes.append(f"Delimiter: {shown}.")
     counts = [len(r) for r in rows]
     r_names = len(rows) > 1 and counts[0] == counts[1] - 1 and len(set(counts[1:])) == 1 \

@@ -456,9 +456,9 @@ def validate(X, non_numeric_mask=None, *, missing_ok=False) -> ValidationReport:
             len(zero_rows), zero_rows[:N_POSITIONS], _remedies("drop_zero_rows")))
     if zero_cols:
         problems.append(Problem(
-            "zero_cols", "warning",
-            f"{len(zero_cols)} all-zero column(s) (e.g. column {zero_cols[0]}): they carry no "
-            f"information.", len(zero_cols), zero_cols[:N_POSITIONS],
+            "zero_cols", "info",
+            f"{len(zero_cols)} all-zero column(s) (e.g. column {zero_cols[0]}): harmless for "
+            f"the fit (their column of H stays 0) but they carry no information.", len(zero_cols), zero_cols[:N_POSITIONS],
             _remedies("drop_zero_cols")))
     if const_cols:
         problems.append(Problem(

@@ -52,7 +52,7 @@ def _values(X, limit=200_000) -> np.ndarray:
 def _histogram(traces: dict, title: str) -> go.Figure:
     fig = go.Figure()
     for i, (name, v) in enumerate(traces.items()):
-        fig.add_trace(go.Histogram(x=v, name=name, nbinsx=60, opacity=0.6,
+        fig.add_trace(go.Histogram(x=v, name=name, nbinsx=60, opacity=0.6, bingroup=1,
                                    marker_color=plots.color(i)))
     fig.update_layout(barmode="overlay", height=280, title=title, template="plotly_white",
                       xaxis_title="cell value", yaxis_title="number of cells",
