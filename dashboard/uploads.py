@@ -344,18 +344,18 @@ def _split_rows(lines, sep):
 
 
 def _sniff(lines):
-    """Delimiter (None = whitespace) with the most consistent field count across ``lines``."""
-    best, best_score = ",", (0.0, 1)
+    """Delimiter (None = whitespace) of ``lines``: the first of tab, semicolon, comma, pipe,
+    whitespace that splits every line into the same number (>= 2) of fields; else the most
+    consistent one. Tab and semicolon come first: they are used when comma is the decimal."""
+    scores = {}
     for sep in ("\t", ";", ",", "|", None):
         counts = [len(r) for r in _split_rows(lines, sep)]
         mode = max(set(counts), key=counts.count)
-        if mode < 2:
-            continue
-        score = (counts.count(mode) / len(counts), mode)
-        if score[0] > best_score[0] + 1e-9 or (score[0] >= best_score[0] and mode > best_score[1]
-                                               and sep is not None):
-            best, best_score = sep, score
-    return best
+        if mode >= 2:
+            scores[sep] = counts.count(mode) / len(counts)
+            if scores[sep] == 1.0:
+                return sep
+    return max(scores, key=scores.get) if scores else ","
 
 
 def _layout(name, rows, header, label_column, dec, notes):

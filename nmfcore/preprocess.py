@@ -299,12 +299,14 @@ def log1p(X):
 
 
 def row_normalize(X):
-    """Divide each row by its sum so rows sum to 1 (all-zero rows stay zero)."""
+    """Divide each row by its sum so rows sum to 1 (all-zero rows stay zero, NaN are skipped
+    in the sum and stay NaN)."""
     X = _as_float(X)
     s = np.asarray(X.sum(axis=1)).ravel() if sp.issparse(X) else np.nansum(X, axis=1)
     n_zero = int(np.sum(s == 0))
     scale = np.divide(1.0, s, out=np.zeros_like(s), where=s != 0)
-    out = sp.diags(scale) @ X if sp.issparse(X) else X * scale[:, None]
+    with np.errstate(invalid="ignore"):  # a row holding inf becomes NaN (no finite sum)
+        out = sp.diags(scale) @ X if sp.issparse(X) else X * scale[:, None]
     if sp.issparse(out):
         out = out.tocsr()
     msg = "Divided each row by its sum (rows now sum to 1)"

@@ -189,3 +189,31 @@ def test_remedies_fix_what_they_claim():
     r = pp.validate(X)
     assert r.ok and r.n_negative == r.n_nan == r.n_inf == 0
     assert r.zero_rows == () and r.zero_cols == ()
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+from hypothesis.extra.numpy import arrays  # noqa: E402
+
+_cells = st.one_of(st.floats(-5, 5), st.just(0.0), st.just(np.nan), st.just(np.inf))
+
+
+@settings(max_examples=40, deadline=None)
+@given(X=arrays(np.float64, st.tuples(st.integers(1, 6), st.integers(1, 6)), elements=_cells),
+       sparse=st.booleans())
+def test_remedies_never_modify_input_and_report_matches(X, sparse):
+    """Every remedy leaves its input untouched; validate's counts match numpy's."""
+    A = sp.csr_matrix(X) if sparse else X
+    snapshot = A.toarray() if sparse else A.copy()
+    for name, (func, _, _) in pp.REMEDIES.items():
+        if name == "log1p" and np.nanmin(np.where(np.isinf(X), 0, X), initial=0) < 0:
+            continue
+        func(A)
+        now = A.toarray() if sparse else A
+        np.testing.assert_array_equal(now, snapshot, err_msg=name)
+    r = pp.validate(A)
+    assert r.n_negative == int((X < 0).sum()) and r.n_nan == int(np.isnan(X).sum())
+    assert r.n_inf == int(np.isinf(X).sum())
+    out, _ = pp.clip_at_zero(A)
+    out, _ = pp.nan_to_zero(out)
+    dense = out.toarray() if sp.issparse(out) else out
+    assert np.all(np.isfinite(dense)) and dense.min(initial=0) >= 0
