@@ -14,6 +14,7 @@ import types
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -153,11 +154,15 @@ class RestartsResult:
     labels : ndarray of shape (n_fits, n_samples)
         Hard assignment (dominant component, aligned numbering) of every sample in every fit.
     consensus : ndarray of shape (n_samples, n_samples) or None
-        Mean connectivity of ``labels``; None when not computed (see ``consensus=`` argument).
+        Mean connectivity of ``labels``; None when disabled (see ``consensus=`` argument).
+        Computed on first access, like the next three (an O(n_samples^2) step the restart
+        gallery may never need), then cached.
     order : ndarray of shape (n_samples,) or None
         Average-linkage order of ``consensus`` (for a reordered heatmap).
     cophenetic, dispersion, pac : float
-        Summaries of ``consensus`` (NaN when it was not computed).
+        Summaries of ``consensus`` (NaN when it is disabled).
+    build_consensus : bool
+        Whether ``consensus`` is available.
     cancelled : bool
         True if the progress callback stopped the run; the fields then cover the finished fits.
     n_requested : int
@@ -179,14 +184,38 @@ class RestartsResult:
     losses: np.ndarray
     rel_errors: np.ndarray
     labels: np.ndarray
-    consensus: np.ndarray | None
-    order: np.ndarray | None
-    cophenetic: float
-    dispersion: float
-    pac: float
+    build_consensus: bool = True
     cancelled: bool = False
     n_requested: int = 0
     params: dict = field(default_factory=dict)
+
+    @cached_property
+    def _consensus(self) -> dict:
+        if not self.build_consensus:
+            return {"C": None, "order": None, "cophenetic": float("nan"),
+                    "dispersion": float("nan"), "pac": float("nan")}
+        C = _cons.consensus_matrix(self.labels)
+        return {"C": C, **_cons.consensus_summary(C)}
+
+    @property
+    def consensus(self) -> np.ndarray | None:
+        return self._consensus["C"]
+
+    @property
+    def order(self) -> np.ndarray | None:
+        return self._consensus["order"]
+
+    @property
+    def cophenetic(self) -> float:
+        return self._consensus["cophenetic"]
+
+    @property
+    def dispersion(self) -> float:
+        return self._consensus["dispersion"]
+
+    @property
+    def pac(self) -> float:
+        return self._consensus["pac"]
 
     @property
     def n_fits(self) -> int:
@@ -207,7 +236,12 @@ class RestartsResult:
         return (f"RestartsResult(n_fits={self.n_fits}, rank={self.H.shape[1]}, "
                 f"best_loss={np.min(self.losses):.4g}, loss_spread={self.loss_spread:.3g}, "
                 f"similarity_min={np.round(self.similarity_min, 3).tolist()}, "
-                f"cophenetic={self.cophenetic:.3f}, cancelled={self.cancelled})")
+                f"cophenetic={self._cophenetic_text()}, cancelled={self.cancelled})")
+
+    def _cophenetic_text(self) -> str:
+        if "_consensus" not in self.__dict__:          # do not trigger the O(n^2) step
+            return "(not computed yet)"
+        return f"{self.cophenetic:.3f}"
 
 
 def summarize_fits(fits, *, reference: Any = "best", consensus: Any = "auto",
@@ -222,7 +256,7 @@ def summarize_fits(fits, *, reference: Any = "best", consensus: Any = "auto",
     reference : "best", int or ndarray of shape (rank, n_features), default="best"
         Fit to align to: the lowest final loss, an index into ``fits``, or given components.
     consensus : "auto" or bool, default="auto"
-        Build the consensus matrix; "auto" does so for at most
+        Make the consensus matrix available (computed lazily); "auto" does so for at most
         :data:`CONSENSUS_MAX_SAMPLES` samples.
     seeds, root, cancelled, n_requested, params
         Stored as they are in the result.
@@ -257,21 +291,13 @@ def summarize_fits(fits, *, reference: Any = "best", consensus: Any = "auto",
     labels = np.stack([_cons.hard_assignments(w) for w in W])
     n = W.shape[1]
     build = (n <= CONSENSUS_MAX_SAMPLES) if consensus == "auto" else bool(consensus)
-    if build:
-        C = _cons.consensus_matrix(labels)
-        summary = _cons.consensus_summary(C)
-        order, coph = summary["order"], summary["cophenetic"]
-        disp, pac_ = summary["dispersion"], summary["pac"]
-    else:
-        C = order = None
-        coph = disp = pac_ = float("nan")
     return RestartsResult(
         fits=fits, seeds=np.array([f.random_state for f in fits] if seeds is None else seeds),
         random_state=int(root), reference=ref_idx, W=W, H=H, permutations=perms,
         similarity=sim, similarity_mean=sim[others].mean(axis=0),
         similarity_min=sim[others].min(axis=0), losses=losses,
-        rel_errors=np.array([f.rel_error for f in fits]), labels=labels, consensus=C,
-        order=order, cophenetic=coph, dispersion=disp, pac=pac_, cancelled=cancelled,
+        rel_errors=np.array([f.rel_error for f in fits]), labels=labels,
+        build_consensus=build, cancelled=cancelled,
         n_requested=len(fits) if n_requested is None else n_requested, params=params or {})
 
 
@@ -315,7 +341,8 @@ def restarts(X, rank: int, n_restarts: int = 10, random_state=None, n_jobs: int 
         What the components are aligned to: the fit with the lowest final loss, the fit with
         that index, or given components (e.g. from an earlier run).
     consensus : "auto" or bool, default="auto"
-        Build the (n_samples, n_samples) consensus matrix; "auto": only for at most 5000 samples.
+        Make the (n_samples, n_samples) consensus matrix available (built on first access);
+        "auto": only for at most 5000 samples.
     **fit_kw
         Passed to :func:`nmfcore.factorize` (``solver``, ``loss``, ``max_iter``, ``tol``, ...).
         ``init`` defaults to ``"random"`` here: the deterministic initialisations

@@ -221,3 +221,14 @@ def test_n_jobs_values():
     for bad in (0, 1.5, True, "2"):
         with pytest.raises(ValueError, match="n_jobs"):
             resolve_n_jobs(bad)
+
+
+def test_consensus_is_lazy_and_can_be_disabled(groups):
+    X, _ = groups
+    res = nmfcore.restarts(X, 3, n_restarts=2, random_state=0, **FAST)
+    assert "not computed" in repr(res)
+    assert res.consensus.shape == (X.shape[0],) * 2 and res.consensus is res.consensus
+    assert "cophenetic=1.000" in repr(res) or "cophenetic=0." in repr(res)
+    off = nmfcore.restarts(X, 3, n_restarts=2, random_state=0, consensus=False, **FAST)
+    assert off.consensus is None and off.order is None and np.isnan(off.cophenetic)
+    assert np.isnan(off.dispersion) and np.isnan(off.pac)
