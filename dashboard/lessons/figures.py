@@ -181,12 +181,17 @@ def stacked_memberships(M, *, order=None, highlight: int | None = None, labels=N
 
 
 def signed_heatmap(A, *, title: str = "", xlabel: str = "", ylabel: str = "",
-                   height: int = 320, xticks=None) -> go.Figure:
-    """One matrix on the red-blue scale centred on zero (negative entries stand out in red)."""
+                   height: int = 320, xticks=None, signed: bool = True) -> go.Figure:
+    """One matrix on the red-blue scale centred on zero (negative entries stand out in red).
+
+    ``signed=False`` draws non-negative data (shares, weights) on a plain blue scale from 0.
+    """
     A = np.asarray(A, dtype=float)
     half = max(_sym_range(A), 1e-12)
-    fig = go.Figure(go.Heatmap(z=A, colorscale=DIVERGING, zmid=0, zmin=-half, zmax=half,
-                               x=xticks, hovertemplate="%{z:.3f}<extra></extra>"))
+    scale = dict(colorscale=DIVERGING, zmid=0, zmin=-half, zmax=half) if signed else dict(
+        colorscale="Blues", zmin=0, zmax=half)
+    fig = go.Figure(go.Heatmap(z=A, x=xticks, hovertemplate="%{z:.3f}<extra></extra>",
+                               **scale))
     fig.update_layout(**_LAYOUT, title=title, height=height, xaxis_title=xlabel,
                       yaxis_title=ylabel)
     fig.update_yaxes(autorange="reversed")
@@ -210,15 +215,15 @@ def scatter_xy(x, y, *, groups=None, title: str = "", xlabel: str = "", ylabel: 
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     fig = go.Figure()
     if groups is None:
-        groups = np.zeros(x.size, dtype=object)
-        names = [None]
+        groups = np.full(x.size, "all", dtype=object)
+        names = ["all"]
     else:
         groups = np.asarray(groups, dtype=object)
         names = list(dict.fromkeys(groups.tolist()))
     for i, g in enumerate(names):
         sel = groups == g
         fig.add_trace(go.Scatter(x=x[sel], y=y[sel], mode="markers", name=str(g),
-                                 showlegend=g is not None,
+                                 showlegend=len(names) > 1,
                                  text=None if hover is None else np.asarray(hover)[sel],
                                  marker=dict(size=6, opacity=0.7,
                                              color=PALETTE[i % len(PALETTE)])))

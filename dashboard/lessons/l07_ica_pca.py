@@ -26,7 +26,8 @@ Wn, Hn = Wn[:, perm], Hn[perm]
 pca = kit.pca("spectra", rank)
 ica = kit.ica("spectra", rank)
 
-weights = {"NMF weights (W)": Wn, "PCA scores": pca["weights"], "ICA sources": ica["sources"]}
+weights = {"NMF weights (W)": Wn, "PCA scores": pca["weights"],
+           "ICA weights (independent signals)": ica["sources"]}
 cols = st.columns(3)
 for col, (name, A) in zip(cols, weights.items()):
     col.plotly_chart(figures.signed_heatmap(A[:N_SHOW], title=name, xlabel="component",

@@ -38,8 +38,8 @@ st.plotly_chart(figures.lines(t["rank"], {
     markers=True, vline=true_r, vline_label=f"true r = {true_r}"), key="l09_stab")
 
 st.markdown("What each rule suggests here:")
-st.dataframe(pd.DataFrame(res["suggestions"], columns=["rule", "suggested r", "because"]),
-             hide_index=True, width="stretch")
+st.table(pd.DataFrame(res["suggestions"], columns=["rule", "suggested r", "because"])
+         .set_index("rule"))
 st.caption("On real data the rules often disagree; treat them as evidence, and prefer the r "
            "whose parts you can interpret and that several rules support.")
 

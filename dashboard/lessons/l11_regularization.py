@@ -3,6 +3,7 @@ import numpy as np
 import streamlit as st
 
 from dashboard.lessons import figures, kit
+from nmfcore.alignment import align_components
 from nmfcore.metrics import hoyer_sparsity
 
 L1S, L2S = [0.0, 0.3, 1.0, 2.0, 3.0, 5.0], [0.0, 1.0, 3.0, 10.0, 30.0]
@@ -22,7 +23,7 @@ l2 = c2.select_slider("L2 penalty ℓ₂", L2S, value=0.0, key="l11_l2")
 
 
 def run(a, b):
-    return kit.fit("spectra", 4, l1=a, l2=b, max_iter=300, tol=1e-6)
+    return kit.fit("spectra", 4, l1=a, l2=b, max_iter=200, tol=1e-5)
 
 
 cur, base = run(l1, l2), run(0.0, 0.0)
@@ -50,10 +51,19 @@ st.plotly_chart(figures.lines(L2S, {
     ylabel="Frobenius norm", markers=True, vline=l2, vline_label="now"), key="l11_l2_fig")
 
 wl = kit.demo("spectra").extras["wavelengths"]
-H = cur["H"] / np.maximum(cur["H"].max(axis=1, keepdims=True), 1e-12)
-st.plotly_chart(figures.lines(None, {f"component {k + 1}": (wl, H[k]) for k in range(4)},
-                              title="Rows of H now (each scaled to max 1): flat stretches at "
-                                    "exactly 0 are what L1 buys", xlabel="wavelength (nm)"),
-                key="l11_H")
+def _scaled(H):
+    return H / np.maximum(H.max(axis=1, keepdims=True), 1e-12)
+
+
+H, H0 = _scaled(cur["H"]), _scaled(base["H"])
+perm, _ = align_components(H, H0)
+series = {f"component {k + 1}": (wl, H[k]) for k in range(4)}
+series.update({f"no penalty {k + 1}": (wl, H0[perm[k]]) for k in range(4)})
+st.plotly_chart(figures.lines(
+    None, series, xlabel="wavelength (nm)", height=380,
+    title="Rows of H now (solid) and without penalty (dotted), each scaled to max 1",
+    colors={f"{p}{k + 1}": figures.PALETTE[k] for k in range(4)
+            for p in ("component ", "no penalty ")},
+    dash={f"no penalty {k + 1}": "dot" for k in range(4)}), key="l11_H")
 
 kit.explore_link("fit", "Add L1/L2 penalties to a fit of your own data")

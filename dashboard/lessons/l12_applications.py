@@ -32,7 +32,8 @@ with tabs[0]:
                               index=[f"topic {k + 1}" for k in range(8)]), width="stretch")
     st.plotly_chart(figures.signed_heatmap(memberships(Wn).P[:40], title="Topic shares of the "
                     "first 40 modules", xlabel="topic", ylabel="module", height=360,
-                    xticks=[f"t{k + 1}" for k in range(8)]), key="l12_text")
+                    xticks=[f"t{k + 1}" for k in range(8)], signed=False),
+                    key="l12_text")
 
 with tabs[1]:
     f = kit.fit("swimmer", 17, init="random", max_iter=300, tol=1e-6)
@@ -71,7 +72,8 @@ with tabs[3]:
     st.plotly_chart(figures.signed_heatmap(mem.P, title=f"Program shares of the 38 samples "
                     f"(ordered by known group; adjusted Rand index {ari:.2f})",
                     xlabel="program", ylabel="sample", height=420,
-                    xticks=[f"p{k + 1}" for k in range(3)]), key="l12_genes")
+                    xticks=[f"p{k + 1}" for k in range(3)], signed=False),
+                    key="l12_genes")
 
 with tabs[4]:
     m = kit.masked_fit("planted", 4, 0.2)
