@@ -125,3 +125,17 @@ def test_transform_buttons_and_text_cells(app_test, tiny_start):
     at.button(key="tx_log1p").click().run()
     np.testing.assert_allclose(at.session_state[DATASET].X, np.log1p([[1, 7], [2, 8], [3, 9]]))
     assert any("Changes so far" in c.value for c in at.caption)
+
+
+def test_upload_survives_a_page_change(app_test, tiny_start):
+    """Widgets reset when the user leaves the page; coming back must not reload a demo."""
+    at = _upload(app_test.run(), "m.csv", b"id,a,b\nr1,1,2\nr2,3,4\nr3,5,6\n")
+    at.switch_page("app_pages/export.py").run()
+    at.switch_page("app_pages/data.py").run()
+    assert not at.exception
+    assert at.session_state[DATASET].name == "upload: m.csv"
+    assert at.radio(key="data_mode").value == "Upload a file"
+    assert any("loaded earlier" in i.value for i in at.info)
+    at.radio(key="data_mode").set_value("Demo set").run()
+    at.selectbox(key="data_demo").set_value("tiny").run()
+    assert at.session_state[DATASET].name == "tiny"

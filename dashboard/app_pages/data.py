@@ -96,19 +96,24 @@ demos = datasets.list_demos()
 current = state.get_dataset()
 work = st.session_state.get(WORK)
 if work is not None and work["committed"] and current is not work["ds"]:
-    st.session_state.pop(WORK)  # another page changed the data set: start from the widgets
-mode = st.radio("Source", ["Demo set", "Upload a file"], horizontal=True, key="data_mode")
+    work = None  # another page changed the data set
+if work is None and current is not None:  # show the current set (widgets reset on page change)
+    src = state.dataset_source() or "demo"
+    is_demo = src == "demo" and current.name in demos
+    _start(current, src, ("demo", current.name) if is_demo else ("current", src))
+    work = st.session_state[WORK]
+    work["committed"] = True
+uploaded = work is not None and work["key"][0] != "demo"
+mode = st.radio("Source", ["Demo set", "Upload a file"], index=int(uploaded), horizontal=True,
+                key="data_mode")
 if mode == "Demo set":
     names = list(demos)
-    default = names.index(current.name) if current is not None and current.name in demos else 0
+    default = names.index(work["key"][1]) if work is not None and not uploaded else 0
     name = st.selectbox("Demo set", names, index=default, key="data_demo",
                         format_func=lambda n: f"{n} — {demos[n]}")
-    work = st.session_state.get(WORK)
     if work is None or work["key"] != ("demo", name):
         try:
-            same = current is not None and current.name == name and \
-                state.dataset_source() == "demo"
-            _start(current if same else _demo(name), "demo", ("demo", name))
+            _start(_demo(name), "demo", ("demo", name))
         except (ValueError, OSError) as err:
             st.error(f"Could not load demo {name!r}: {err}")
             st.stop()
@@ -119,31 +124,34 @@ else:
                               key="data_label")
     up = st.file_uploader("Upload CSV, TSV, Excel .xlsx, NumPy .npy/.npz or Matrix Market .mtx",
                           key="data_upload")
-    if up is None:
+    if up is None and not uploaded:
         st.info("No file yet. Supported: " + uploads.SUPPORTED + f"; up to "
                 f"{uploads.MAX_BYTES // 2**20} MB.")
         st.stop()
-    data = up.getvalue()
-    header = {"detect": None, "yes": True, "no": False}[header_opt]
-    lab = label_opt.strip()
-    label = None if lab.lower() in ("", "detect") else False if lab.lower() == "none" else \
-        int(lab) if lab.isdigit() else lab
-    key = ("upload", up.name, hashlib.blake2b(data, digest_size=8).hexdigest(), header, label)
-    work = st.session_state.get(WORK)
-    if work is None or work["key"] != key:
-        try:
-            with st.spinner(f"Reading {up.name} ({len(data) / 2**20:.1f} MB)..."):
-                parsed = _parse(up.name, data, header, label, uploads.MAX_BYTES)
-        except uploads.UploadError as err:
-            st.error(str(err))
-            st.session_state.pop(WORK, None)
-            st.stop()
-        except Exception as err:  # never a traceback in the UI
-            st.error(f"{up.name} could not be read ({type(err).__name__}: {err}). Check the "
-                     f"file, or save it as a plain CSV and try again.")
-            st.session_state.pop(WORK, None)
-            st.stop()
-        _start(parsed.dataset, "upload", key, parsed.non_numeric_mask, parsed.notes)
+    if up is None:
+        st.info(f"Showing {work['ds'].name}, loaded earlier. Upload a file to replace it.")
+    else:
+        data = up.getvalue()
+        header = {"detect": None, "yes": True, "no": False}[header_opt]
+        lab = label_opt.strip()
+        label = None if lab.lower() in ("", "detect") else False if lab.lower() == "none" \
+            else int(lab) if lab.isdigit() else lab
+        key = ("upload", up.name, hashlib.blake2b(data, digest_size=8).hexdigest(), header,
+               label)
+        if work is None or work["key"] != key:
+            try:
+                with st.spinner(f"Reading {up.name} ({len(data) / 2**20:.1f} MB)..."):
+                    parsed = _parse(up.name, data, header, label, uploads.MAX_BYTES)
+            except uploads.UploadError as err:
+                st.error(str(err))
+                st.session_state.pop(WORK, None)
+                st.stop()
+            except Exception as err:  # never a traceback in the UI
+                st.error(f"{up.name} could not be read ({type(err).__name__}: {err}). Check "
+                         f"the file, or save it as a plain CSV and try again.")
+                st.session_state.pop(WORK, None)
+                st.stop()
+            _start(parsed.dataset, "upload", key, parsed.non_numeric_mask, parsed.notes)
 
 work = st.session_state[WORK]
 ds = work["ds"]
