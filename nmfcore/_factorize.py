@@ -99,25 +99,40 @@ def factorize(X, rank, *, solver="mu", loss="frobenius", init="nndsvda", W0=None
         raise v.NMFInputError("callback must be callable (or None).")
     seed, rng = v.resolve_random_state(random_state)
 
+    # the solvers see X * s with s = 2**k (exact); factors scale by sqrt(s), losses by s**2 (KL: s)
+    k = data.exponent
+    if loss == "frobenius" and abs(k) > 510:
+        raise v.NMFInputError(
+            f"X's largest entry is about 2**{-k}: its squared error is not representable in "
+            "floating point. Divide X by a constant first (e.g. X / X.max(): the factors simply "
+            "scale with it), or use loss='kl'.")
+    root = 2.0 ** (k // 2)
+    loss_scale = 2.0 ** (2 * k if loss == "frobenius" else k)
+    with np.errstate(over="ignore"):
+        l1_s = float(np.ldexp(l1, 3 * k // 2 if loss == "frobenius" else k // 2))
+        l2_s = float(np.ldexp(l2, k if loss == "frobenius" else 0))
+    if not (np.isfinite(l1_s) and np.isfinite(l2_s)):
+        raise v.NMFInputError("l1/l2 are too large for the scale of X; use smaller penalties.")
+
     t0 = time.perf_counter()
     if (W0 is None) != (H0 is None):
         raise v.NMFInputError("give both W0 and H0 for a custom start, or neither.")
     if W0 is not None:
-        W = v.check_factor("W0", W0, (data.shape[0], rank), data.dtype)
-        H = v.check_factor("H0", H0, (rank, data.shape[1]), data.dtype)
+        W = v.check_factor("W0", W0, (data.shape[0], rank), data.dtype) * root
+        H = v.check_factor("H0", H0, (rank, data.shape[1]), data.dtype) * root
         init_name = "custom"
     else:
         v.check_choice("init", init, INITS)
-        W, H = initialize(_filled(data), rank, init, rng)
+        W, H = initialize(_filled(data), rank, init, rng)   # data are at unit scale already
         init_name = init
     init_seconds = time.perf_counter() - t0
 
     params = dict(rank=rank, solver=solver, loss=loss, init=init_name, max_iter=max_iter, tol=tol,
                   max_time=max_time, random_state=seed, l1=l1, l2=l2, missing=missing,
                   **solver_options)
-    engine = cls(data, W, H, loss=loss, l1=l1, l2=l2, rng=rng, **solver_options)
-    status, hist = _run(engine, data, max_iter, tol, max_time, callback)
-    W_out, H_out = np.array(engine.W, order="C"), np.array(engine.H, order="C")
+    engine = cls(data, W, H, loss=loss, l1=l1_s, l2=l2_s, rng=rng, **solver_options)
+    status, hist = _run(engine, data, max_iter, tol, max_time, callback, root, loss_scale)
+    W_out, H_out = np.array(engine.W / root, order="C"), np.array(engine.H / root, order="C")
     if status == "max_iter" and tol > 0:
         warnings.warn(f"{solver} stopped after max_iter={max_iter} iterations before meeting "
                       f"tol={tol}; raise max_iter or tol.", ConvergenceWarning, stacklevel=2)
@@ -147,14 +162,14 @@ def _filled(data):
     return data.X + (1.0 - data.mask) * mean
 
 
-def _readonly(A):
-    view = A.view()
+def _readonly(A, root):
+    view = A.view() if root == 1.0 else A / root
     view.flags.writeable = False
     return view
 
 
-def _run(engine, data, max_iter, tol, max_time, callback):
-    """The one iteration loop shared by every solver."""
+def _run(engine, data, max_iter, tol, max_time, callback, root, loss_scale):
+    """The one iteration loop shared by every solver (losses reported in the caller's units)."""
     norm = np.sqrt(data.norm_sq)
     hist = {"iteration": [], "seconds": [], "loss": [], "rel_error": []}
     may_diverge = getattr(engine, "may_diverge", False)
@@ -162,12 +177,12 @@ def _run(engine, data, max_iter, tol, max_time, callback):
     def record(it, seconds, obj, sq):
         hist["iteration"].append(it)
         hist["seconds"].append(seconds)
-        hist["loss"].append(obj)
+        hist["loss"].append(obj / loss_scale)
         hist["rel_error"].append(np.sqrt(max(sq, 0.0)) / norm)
         if callback is None:
             return False
-        state = IterationState(it, seconds, obj, hist["rel_error"][-1], _readonly(engine.W),
-                               _readonly(engine.H))
+        state = IterationState(it, seconds, hist["loss"][-1], hist["rel_error"][-1],
+                               _readonly(engine.W, root), _readonly(engine.H, root))
         try:
             return bool(callback(state))
         except StopIteration:

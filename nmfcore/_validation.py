@@ -34,12 +34,15 @@ class PreparedData:
     mask : ndarray of shape (n_samples, n_features) or None
         1.0 where observed, 0.0 where missing (same dtype as ``X``); None when all observed.
     norm_sq : float
-        Squared Frobenius norm of the observed entries.
+        Squared Frobenius norm of the observed entries (of the scaled X).
+    exponent : int
+        Even power of two the data were multiplied by: ``X = 2**exponent * X_user``.
     """
 
     X: object
     mask: np.ndarray | None
     norm_sq: float
+    exponent: int = 0
 
     @property
     def shape(self):
@@ -59,7 +62,7 @@ def _float_dtype(dtype) -> np.dtype:
     return np.dtype(np.float32) if dtype == np.float32 else np.dtype(np.float64)
 
 
-def check_array(X, *, missing: str | None = None, mask=None) -> PreparedData:
+def check_array(X, *, missing: str | None = None, mask=None, unit_scale: bool = True) -> PreparedData:
     """Validate ``X`` and return it as float data the solvers can use.
 
     Parameters
@@ -70,6 +73,8 @@ def check_array(X, *, missing: str | None = None, mask=None) -> PreparedData:
         ``"mask"`` treats NaN entries as missing (they are left out of the loss).
     mask : array-like of bool of shape (n_samples, n_features) or None, default=None
         Explicit mask, True where an entry is observed.
+    unit_scale : bool, default=True
+        Multiply X by the even power of two that brings its largest entry into [0.25, 1).
 
     Returns
     -------
@@ -163,11 +168,22 @@ def check_array(X, *, missing: str | None = None, mask=None) -> PreparedData:
     if observed is not None and not observed.any():
         raise NMFInputError("every entry of X is missing: there is nothing to fit.")
     flat = X.data if sp.issparse(X) else X.ravel()
-    norm_sq = float(np.dot(flat, flat))
-    if norm_sq == 0.0:
+    top = float(flat.max()) if flat.size else 0.0
+    if top == 0.0:
         raise NMFInputError("X has no positive entry: an all-zero matrix has nothing to factorize.")
+    # Work at unit scale: multiplying by a power of two is exact, and it keeps squares, products
+    # and the solvers' small guards (delta, floors) meaningful for data of any magnitude.
+    exponent = unit_exponent(top) if unit_scale else 0
+    flat *= 2.0 ** exponent
+    norm_sq = float(np.dot(flat, flat))
     m = None if observed is None else observed.astype(dtype)
-    return PreparedData(X=X, mask=m, norm_sq=norm_sq)
+    return PreparedData(X=X, mask=m, norm_sq=norm_sq, exponent=exponent)
+
+
+def unit_exponent(top: float) -> int:
+    """Even ``k`` with ``2**k * top`` in [0.25, 1)."""
+    e = int(np.frexp(top)[1])          # top = f * 2**e with 0.5 <= f < 1
+    return -(e + (e % 2))
 
 
 def _negative_message(count: int, minimum: float, where: str) -> str:

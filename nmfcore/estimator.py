@@ -132,7 +132,7 @@ class NMF:
     def transform(self, X):
         """Weights ``W`` (n_samples, n_components) of new samples for the fitted components."""
         self._check_fitted()
-        data = v.check_array(X)
+        data = v.check_array(X, unit_scale=False)
         if data.shape[1] != self.n_features_in_:
             raise v.NMFInputError(f"X has {data.shape[1]} features, but NMF is expecting "
                                   f"{self.n_features_in_} features as input (as in fit).")
@@ -150,7 +150,7 @@ class NMF:
 
 
 def _dense(X):
-    X = v.check_array(X).X
+    X = v.check_array(X, unit_scale=False).X
     return X.toarray() if sp.issparse(X) else X
 
 

@@ -31,6 +31,13 @@ def initialize(X, rank: int, init: str = "nndsvda", random_state=None):
         ``nndsvd``: non-negative parts of the leading singular triplets (deterministic; leaves
         zeros, which multiplicative updates can never leave). ``nndsvda``: zeros filled with
         ``mean(X)``. ``nndsvdar``: zeros filled with small random values ``|N(0,1)| mean(X) / 100``.
+
+        Every start is built with X at unit scale (multiplied by the power of two ``2**k`` that
+        brings its largest entry into [0.25, 1), which is exact) and scaled back by ``2**(-k/2)``,
+        so ``initialize(c * X)`` is ``sqrt(c) * initialize(X)`` for any power of four ``c``. For
+        ``nndsvd`` this equals scikit-learn's start; for ``nndsvda``/``nndsvdar`` it does when
+        ``max(X)`` is in [0.25, 1) (scikit-learn fills with ``mean(X)`` in the data's own units,
+        which makes the start's scale depend quadratically on the data's).
     random_state : int, numpy Generator or None
         Used by ``random`` and ``nndsvdar``.
 
@@ -41,9 +48,17 @@ def initialize(X, rank: int, init: str = "nndsvda", random_state=None):
     """
     from ._validation import check_choice
 
+    from ._validation import unit_exponent
+
     check_choice("init", init, INITS)
     rng = random_state if isinstance(random_state, np.random.Generator) \
         else np.random.default_rng(random_state)
+    top = float(X.max())
+    k = unit_exponent(top) if top > 0 else 0
+    if k:
+        W, H = initialize(X * 2.0 ** k, rank, init, rng)
+        root = 2.0 ** (k // 2)
+        return W / root, H / root
     dtype = X.dtype if X.dtype in (np.float32, np.float64) else np.float64
     m, n = X.shape
     mean = float(X.sum()) / (m * n)

@@ -30,7 +30,8 @@ def _solve_passive(AtA, AtB, F, X, cols):
     ``x = 0`` off the passive set). A tiny ridge keeps singular Gram blocks solvable.
     """
     k = AtA.shape[0]
-    ridge = 1e-13 * max(float(np.trace(AtA)) / max(k, 1), np.finfo(AtA.dtype).tiny)
+    info = np.finfo(AtA.dtype)
+    ridge = 16 * info.eps * max(float(np.trace(AtA)) / max(k, 1), info.tiny)
     eye = np.eye(k, dtype=AtA.dtype)
     for start in range(0, cols.size, _BATCH):
         block = cols[start:start + _BATCH]
@@ -38,7 +39,11 @@ def _solve_passive(AtA, AtB, F, X, cols):
         G = AtA[None, :, :] * f[:, :, None] * f[:, None, :]   # (b, k, k)
         G += eye * (1.0 - f)[:, :, None] + eye * (ridge * f)[:, :, None]
         rhs = (AtB[:, block].T * f)[:, :, None]
-        X[:, block] = np.linalg.solve(G, rhs)[:, :, 0].T
+        try:
+            X[:, block] = np.linalg.solve(G, rhs)[:, :, 0].T
+        except np.linalg.LinAlgError:  # numerically singular block: least-norm solutions
+            X[:, block] = np.stack([np.linalg.lstsq(g, r, rcond=None)[0][:, 0]
+                                    for g, r in zip(G, rhs)], axis=1)
 
 
 def nnls_bpp(AtA, AtB, passive=None, max_iter=None):

@@ -13,12 +13,15 @@ def data(m=60, n=40, seed=0):
     return rng.random((m, 5)) @ rng.random((5, n)) + 0.1 * rng.random((m, n))
 
 
-@pytest.mark.parametrize("init", ["nndsvd", "nndsvda"])
+@pytest.mark.parametrize("init,scale", [("nndsvd", 1.0), ("nndsvd", 37.0), ("nndsvda", 1.0)])
 @pytest.mark.parametrize("sparse", [False, True])
-def test_nndsvd_equals_scikit_learn(init, sparse):
+def test_nndsvd_equals_scikit_learn(init, scale, sparse):
+    """nndsvd at any scale; nndsvda when max(X) is in [0.25, 1) (see initialize's docstring)."""
     from sklearn.decomposition._nmf import _initialize_nmf
 
-    X = data()
+    X = data() * scale
+    if scale == 1.0:
+        X = X / (1.01 * X.max())
     Xin = sp.csr_matrix(X) if sparse else X
     W, H = nmfcore.initialize(Xin, 5, init)
     Ws, Hs = _initialize_nmf(Xin, 5, init=init, random_state=0)
@@ -84,3 +87,12 @@ def test_estimator_passes_scikit_learn_checks():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         check_estimator(nmfcore.NMF(n_components=2, max_iter=50, random_state=0))
+
+
+@pytest.mark.parametrize("init", ["random", "nndsvd", "nndsvda", "nndsvdar"])
+def test_starts_are_scale_equivariant(init):
+    X = data()
+    W, H = nmfcore.initialize(X, 5, init, random_state=0)
+    W2, H2 = nmfcore.initialize(X * 4.0 ** 40, 5, init, random_state=0)
+    np.testing.assert_allclose(W2, W * 2.0 ** 40, rtol=1e-12)
+    np.testing.assert_allclose(H2, H * 2.0 ** 40, rtol=1e-12)

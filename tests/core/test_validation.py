@@ -116,3 +116,32 @@ def test_inputs_never_modified():
     W0, H0 = np.ones((5, 2)), np.ones((2, 6))
     nmfcore.factorize(A, 2, W0=W0, H0=H0, max_iter=5)
     assert np.array_equal(A, X) and np.all(W0 == 1) and np.all(H0 == 1)
+
+
+@pytest.mark.parametrize("scale", [4.0 ** 240, 4.0 ** 30, 4.0 ** -30, 4.0 ** -240])
+@pytest.mark.parametrize("solver,loss", [("mu", "frobenius"), ("mu", "kl"), ("hals", "frobenius"),
+                                         ("anls", "frobenius"), ("sgd", "frobenius")])
+def test_any_magnitude_fits_exactly_like_unit_scale(scale, solver, loss):
+    """Data are fitted at unit scale: X * 4**j gives the same fit, scaled (penalties included)."""
+    kw = dict(solver=solver, loss=loss, max_iter=30, tol=0, random_state=0)
+    pen = abs(np.log2(scale)) < 200
+    if pen:   # penalties in the caller's units scale with X
+        kw.update(l1=0.01, l2=0.02)
+    ref = nmfcore.factorize(X, 2, **kw)
+    if pen:
+        kw.update(l1=0.01 * scale ** (1.5 if loss == "frobenius" else 0.5),
+                  l2=0.02 * (scale if loss == "frobenius" else 1.0))
+    res = nmfcore.factorize(X * scale, 2, **kw)
+    assert np.isfinite(res.W).all() and np.isfinite(res.history["loss"]).all()
+    assert res.rel_error == pytest.approx(ref.rel_error, rel=1e-9)
+    np.testing.assert_allclose(res.W / np.sqrt(scale), ref.W, rtol=1e-9)
+    np.testing.assert_allclose(res.history["loss"] / (scale ** 2 if loss == "frobenius" else scale),
+                               ref.history["loss"], rtol=1e-9)
+
+
+@pytest.mark.parametrize("scale", [1e300, 1e-300])
+def test_extreme_magnitudes(scale):
+    res = nmfcore.factorize(X * scale, 2, loss="kl", max_iter=30)
+    assert np.isfinite(res.W).all() and np.isfinite(res.history["loss"]).all()
+    with pytest.raises(NMFInputError, match="squared error is not representable.*X / X.max"):
+        nmfcore.factorize(X * scale, 2)
