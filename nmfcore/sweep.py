@@ -74,8 +74,11 @@ class SweepResult:
         One per rule, in this order: ``"lowest held-out error"``, ``"Brunet: first drop of
         cophenetic"`` (first rank whose next rank's cophenetic is lower by more than
         :data:`COPHENETIC_DROP`), ``"Senbabaoglu: lowest PAC"``, ``"Frigyesi: error decrease
-        below shuffled data"`` (smallest rank where adding a component lowers the error less
-        than on shuffled data). ``rank`` is None when a rule cannot be applied.
+        below shuffled data"`` (smallest rank where adding a component lowers the relative error
+        ``||X - WH|| / ||X||`` less than on shuffled data; Frigyesi & Hoglund state it with the
+        RSS, whose drops on the shuffled copy are inflated by its larger residual, so the
+        relative error is used: same norm ``||X||`` for both, compared on the unsquared scale).
+        ``rank`` is None when a rule cannot be applied.
     restarts : dict of int to RestartsResult
         Everything about the restarts at each rank (aligned factors, consensus, its order).
     cv_errors : dict of int to ndarray of shape (cv_folds,)
