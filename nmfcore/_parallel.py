@@ -135,6 +135,10 @@ def _init_worker(shared: Any) -> None:
     """Store the shared data and cap BLAS threads in a pool worker."""
     global _WORKER_SHARED, _WORKER_LIMITS
     _WORKER_SHARED = shared
+    import warnings
+    from .result import ConvergenceWarning
+    # a worker's stderr is nobody's console; each result's ``status`` says it hit max_iter
+    warnings.simplefilter("ignore", ConvergenceWarning)
     for key in _THREAD_ENV:
         os.environ[key] = "1"
     try:
