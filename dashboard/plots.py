@@ -27,10 +27,14 @@ def color(i: int) -> str:
 
 
 def _layout(fig: go.Figure, title: str | None = None, height: int = 380) -> go.Figure:
-    fig.update_layout(title=dict(text=title) if title else None, height=height,
-                      margin=dict(l=60, r=20, t=50 if title else 20, b=50),
+    legend = any(getattr(t, "showlegend", None) is not False for t in fig.data) and \
+        len(fig.data) > 1
+    top = (40 if title else 10) + (30 if legend else 0)
+    fig.update_layout(title=dict(text=title, y=0.99, yanchor="top") if title else None,
+                      height=height, margin=dict(l=60, r=20, t=top, b=50),
                       template="plotly_white", hovermode="closest",
-                      legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0))
+                      legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0,
+                                  traceorder="normal"))
     return fig
 
 
@@ -66,8 +70,10 @@ def convergence(histories: Mapping[str, Mapping[str, Sequence[float]]], *, x: st
             hovertemplate=f"<b>{name}</b><br>{AXIS_LABELS.get(x, x)}: %{{x:.4g}}"
                           f"<br>{AXIS_LABELS.get(y, y)}: %{{y:.4g}}<extra></extra>"))
     fig.update_xaxes(title=AXIS_LABELS.get(x, x), type="log" if log_x else "linear")
+    top = max((float(np.nanmax(t.y)) for t in fig.data if len(t.y)), default=1.0)
     fig.update_yaxes(title=AXIS_LABELS.get(y, y) + (" (log)" if log_y else ""),
-                     type="log" if log_y else "linear")
+                     type="log" if log_y else "linear",
+                     tickformat=".3~s" if top >= 1e4 else ".3~g")
     return _layout(fig, title)
 
 
@@ -339,7 +345,11 @@ def small_multiples(x: Sequence[float], panels: Mapping[str, Mapping], *, ncols:
             shown.add("mark")
         fig.update_xaxes(title=x_title if r == rows else None, dtick=1, row=r, col=c)
         fig.update_yaxes(title=p.get("y_title"), row=r, col=c)
-    return _layout(fig, title, int(260 * rows + 80))
+    _layout(fig, title, int(260 * rows + 110))
+    fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.22 if rows == 1 else -0.08,
+                                  x=0, font=dict(size=11)),
+                      margin=dict(t=60 if title else 40, b=90))
+    return fig
 
 
 def distribution(values: Sequence[float], *, x_title: str = "final loss",
@@ -351,7 +361,7 @@ def distribution(values: Sequence[float], *, x_title: str = "final loss",
                            text=names, marker=dict(color=PALETTE[0], size=9),
                            line=dict(color=PALETTE[0]), fillcolor="rgba(31,119,180,0.15)",
                            hovertemplate="%{text}<br>" + x_title + ": %{x:.6g}<extra></extra>"))
-    fig.update_xaxes(title=x_title, exponentformat="e")
+    fig.update_xaxes(title=x_title, tickformat=".4~s" if np.nanmax(np.abs(v)) >= 1e4 else ".4~g")
     fig.update_yaxes(title=None, showticklabels=False)
     return _layout(fig, title, 260)
 
@@ -410,10 +420,13 @@ def restart_components(Hs: np.ndarray, *, image_shape: Sequence[int] | None = No
                                          hovertemplate=f"{runs[i]} · C{k + 1}<br>row %{{y}}, "
                                                        "col %{x}<extra></extra>"),
                               row=i + 1, col=k + 1)
-        fig.update_xaxes(showticklabels=False)
-        fig.update_yaxes(showticklabels=False, autorange="reversed")
-        cell = max(28, min(90, 1250 // max(r, 1)))
-        return _layout(fig, title, int(cell * n_runs + 90))
+        fig.update_xaxes(showticklabels=False, constrain="domain")
+        fig.update_yaxes(showticklabels=False, autorange="reversed", constrain="domain")
+        for k in range(n_runs * r):
+            ax = "" if k == 0 else str(k + 1)
+            fig.layout[f"yaxis{ax}"].update(scaleanchor=f"x{ax}", scaleratio=1)
+        cell = max(40, min(110, 1000 // max(r, 1)))
+        return _layout(fig, title, int(cell * h / w * n_runs + 100))
     names = _labels(feature_names, m, "feature")
     rows, cols = _grid(r, 4)
     fig = make_subplots(rows=rows, cols=cols, subplot_titles=component_names(r),

@@ -177,7 +177,7 @@ class Job:
             return dict(self.live)
 
 
-def watch(job: Job, render: Callable[[Job], None], interval: float = 0.15) -> None:
+def watch(job: Job, render: Callable[[Job], None], interval: float = 0.25) -> None:
     """Call ``render(job)`` whenever the job has news, until it is done (then once more)."""
     seen = -1
     while True:

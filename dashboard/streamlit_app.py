@@ -26,14 +26,22 @@ explore = [
 learn = [st.Page(LESSONS / fname, title=title, icon=":material/school:")
          for fname, title in LESSON_PAGES]
 
-with st.sidebar:
+
+def _data_caption() -> None:
     ds = state.get_dataset()
     if ds is not None:
-        st.caption(f"Data: **{ds.name}** · {ds.X.shape[0]} × {ds.X.shape[1]}")
+        data_slot.caption(f"Data: **{ds.name}** · {ds.X.shape[0]} × {ds.X.shape[1]}")
     else:
-        st.caption("No data set loaded: pick one on the Data page.")
+        data_slot.caption("No data set loaded: pick one on the Data page.")
+
 
 nav = {"Explore": explore}
 if learn:
     nav["Learn"] = learn
-st.navigation(nav).run()
+page = st.navigation(nav)
+data_slot = st.sidebar.empty()
+_data_caption()
+try:
+    page.run()
+finally:  # the page may have changed the data set (or stopped early with st.stop)
+    _data_caption()

@@ -64,9 +64,9 @@ st.caption("Different starts end in different local minima: the spread of final 
 show = [res.reference] + [i for i in range(len(runs)) if i != res.reference][:3]
 image = ds.image_shape if ds.kind == "image" else None
 names = [runs[i] + (" (reference)" if i == res.reference else "") for i in show]
-c = st.columns(2)
+c = st.columns(1 if image else 2)
 for col, Hs, label in ((c[0], res.H_raw, "Before alignment: as each run returned them"),
-                       (c[1], res.H, "After alignment: matched to the reference")):
+                       (c[-1], res.H, "After alignment: matched to the reference")):
     col.plotly_chart(plots.restart_components(Hs[show], image_shape=image,
                                               feature_names=ds.col_labels, run_names=names,
                                               title=label))
