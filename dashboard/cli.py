@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 APP = Path(__file__).resolve().parent / "streamlit_app.py"
+BLAS_THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -18,6 +19,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="interface to bind (default: loopback only)")
     args = parser.parse_args(argv)
     env = dict(os.environ, NMF_EXPLORER_DEMO=args.demo)
+    # One BLAS thread per process: the dashboard runs fits beside the web server (and several
+    # at once in races, restarts and sweeps); with two or more BLAS threads on a busy machine,
+    # the small products of NMF run many times slower (threads spin waiting for each other).
+    for var in BLAS_THREAD_VARS:
+        env.setdefault(var, "1")
     cmd = [sys.executable, "-m", "streamlit", "run", str(APP),
            f"--server.address={args.address}", f"--server.port={args.port}",
            "--server.headless=true", "--browser.gatherUsageStats=false"]
