@@ -155,11 +155,12 @@ def ica(name: str, rank: int, n_rows: int | None = None, seed: int = 0) -> dict:
     return {"sources": S, "mixing": A}
 
 
-@st.cache_data(max_entries=8, show_spinner=False)
+@st.cache_data(max_entries=8, show_spinner="Fitting every rank with restarts…")
 def sweep(name: str, max_rank: int = 8, n_restarts: int = 4, seed: int = 0) -> dict:
     """:func:`nmfcore.rank_sweep` over ranks 1..max_rank of a demo set (HALS, 2 CV folds)."""
     sw = nmfcore.rank_sweep(dense(name), list(range(1, max_rank + 1)), n_restarts=n_restarts,
-                            cv_folds=2, random_state=seed, solver="hals", max_iter=200)
+                            cv_folds=2, random_state=seed, solver="hals", max_iter=400,
+                            tol=1e-6)
     return {"table": {k: np.asarray(v) for k, v in sw.table.items()},
             "suggestions": [(s.rule, s.rank, s.explanation) for s in sw.suggestions]}
 
