@@ -202,7 +202,7 @@ def _parse_npz(name, data, budget, notes):
         raise UploadError(f"{name} unpacks to {_mb(total)}, over the memory budget of "
                           f"{_mb(budget)}. Upload a smaller or sparse matrix.")
     z = _np_load_npz(name, data)
-    keys = set(z.files)
+    keys = set(z)
     row_labels = col_labels = classes = None
     if {"data", "indices", "indptr", "shape", "format"} <= keys:
         fmt = z["format"].item()
@@ -221,7 +221,7 @@ def _parse_npz(name, data, budget, notes):
         return X.astype(np.float64), None, None, None, None
     key = next((k for k in ("X", "data", "arr_0") if k in keys), None)
     if key is None:
-        arrays = [k for k in z.files if z[k].ndim >= 2]
+        arrays = [k for k in z if z[k].ndim >= 2]
         if len(arrays) != 1:
             raise UploadError(f"{name} holds arrays {sorted(keys)}; name the matrix 'X' "
                               f"(numpy.savez(f, X=matrix)).")
@@ -242,12 +242,17 @@ def _parse_npz(name, data, budget, notes):
     return X, row_labels, col_labels, classes, image_shape
 
 
-def _np_load_npz(name, data):
+def _np_load_npz(name, data) -> dict:
+    """Every array of the archive (size already checked), never unpickling."""
     try:
-        return np.load(io.BytesIO(data), allow_pickle=False)
+        with np.load(io.BytesIO(data), allow_pickle=False) as z:
+            return {k: z[k] for k in z.files}
     except ValueError as err:
         raise UploadError(f"{name} holds Python objects (pickled data), which are never loaded "
                           f"for safety ({err}). Save numeric arrays only.") from None
+    except (OSError, EOFError, zipfile.BadZipFile) as err:
+        raise UploadError(f"{name} is truncated or damaged ({err}). Save it again with "
+                          f"numpy.savez.") from None
 
 
 # --------------------------------------------------------------------------- matrix market
@@ -373,7 +378,8 @@ def _layout(name, rows, header, label_column, dec, notes):
         elif header is not False and len(rows) > 2 and kinds[0] and kinds[0][0] == "na" \
                 and "text" in kinds[0][1:] and all(k == "num" for k in col0):
             vals = [float(str(r[0]).replace(",", ".")) for r in rows[1:] if r]
-            if np.array_equal(np.diff(vals), np.ones(len(vals) - 1)):
+            steps = np.diff(vals) if np.all(np.isfinite(vals)) else None
+            if steps is not None and np.array_equal(steps, np.ones(len(vals) - 1)):
                 lab = 0
                 notes.append("Column 0 has no name and counts 0, 1, 2...: read as a row index "
                              "(labels), not as data.")

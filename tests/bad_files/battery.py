@@ -16,6 +16,12 @@ def _npy_pickled() -> bytes:
     return buf.getvalue()
 
 
+def _npz_pickled() -> bytes:
+    buf = io.BytesIO()
+    np.savez(buf, X=np.array([[{"a": 1}, None]], dtype=object))
+    return buf.getvalue()
+
+
 def bad_files():
     rng = np.random.default_rng(1234)
     return [
@@ -33,6 +39,7 @@ def bad_files():
         ("random_npy", "noise.npy", rng.integers(0, 256, 512, dtype=np.uint8).tobytes(),
          "raise", "not a NumPy .npy file"),
         ("pickled_npy", "objects.npy", _npy_pickled(), "raise", "pickled object array"),
+        ("pickled_npz", "objects.npz", _npz_pickled(), "raise", "pickled data"),
         ("huge_mtx", "huge.mtx",
          b"%%MatrixMarket matrix coordinate real general\n% claims 10^8 x 10^8\n"
          b"100000000 100000000 10000000000\n1 1 1.0\n", "raise", "over the budget"),
