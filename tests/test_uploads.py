@@ -209,3 +209,23 @@ def test_csv_round_trip(n, m, seed, sep, header, labels):
     assert p.options["header"] is header and (p.options["label_column"] == 0) is labels
     if labels:
         assert p.dataset.row_labels == tuple(f"s{i}" for i in range(n))
+
+
+_CELL = st.sampled_from(["1", "2.5", "-3", "", "nan", "inf", "abc", "1,5", '"x,y"', "0", "1e3",
+                         " 7 ", "NA", "id"])
+
+
+@settings(max_examples=60, deadline=None)
+@given(grid=st.lists(st.lists(_CELL, min_size=1, max_size=6), min_size=1, max_size=6),
+       sep=st.sampled_from([",", ";", "\t", " "]), header=st.sampled_from([None, True, False]),
+       label=st.sampled_from([None, False, 0, 1, "id"]))
+def test_messy_tables_parse_or_raise_upload_error(grid, sep, header, label):
+    """Whatever the table, the parser returns a 2-D float matrix or raises UploadError."""
+    data = "\n".join(sep.join(r) for r in grid).encode()
+    try:
+        p = parse_upload("f.csv", data, header=header, label_column=label)
+    except UploadError as err:
+        assert "f.csv" in str(err)
+        return
+    assert p.dataset.X.ndim == 2 and p.dataset.X.dtype == np.float64
+    assert min(p.dataset.X.shape) >= 2
