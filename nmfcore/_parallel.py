@@ -25,7 +25,9 @@ executor: a multi-threaded BLAS may sum in another order and change the last bit
 differ from pooled ones at the level of rounding (about 1e-15 relative).
 
 Cancellation: when the progress callback returns a truthy value, pending tasks are cancelled;
-a local pool is shut down and its worker processes terminated, Dask futures are cancelled.
+a local pool is shut down and its worker processes terminated (running fits stop at once);
+Dask futures are cancelled (Dask cannot interrupt a task already running on a worker: such a
+fit finishes there and its result is dropped).
 """
 from __future__ import annotations
 
