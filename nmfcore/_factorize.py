@@ -150,7 +150,7 @@ def _check_options(solver, options):
         v.check_number("batch_size", options["batch_size"], low=1, integer=True)
     if "decay" in options:
         v.check_number("decay", options["decay"])
-    if "n_inner" in options:
+    if options.get("n_inner") is not None:
         v.check_number("n_inner", options["n_inner"], low=1, integer=True)
 
 

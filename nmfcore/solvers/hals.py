@@ -70,13 +70,21 @@ class HALS(Solver):
     name = "hals"
     losses = ("frobenius",)
     supports_mask = True
-    options = {"n_inner": 10, "inner_tol": 0.01}
+    options = {"n_inner": None, "inner_tol": 0.01, "inner_alpha": 0.5}
     description = "Hierarchical alternating least squares (fast HALS with product reuse)"
 
     def __init__(self, data, W, H, **kw):
         super().__init__(data, W, H, **kw)
         self._Wt = np.ascontiguousarray(W.T)  # columns of W as contiguous rows
-        self.n_inner = int(self.opts["n_inner"])
+        # Inner sweeps per half-iteration: the product costs (n_samples n_features rank), a sweep
+        # (p rank^2) for a factor with p columns, so up to 1 + alpha * (other dimension / rank)
+        # sweeps cost at most alpha times the product (Gillis & Glineur's rule).
+        m, n = self.X.shape
+        r = H.shape[0]
+        fixed = self.opts["n_inner"]
+        alpha = float(self.opts["inner_alpha"])
+        self.inner_H = int(fixed) if fixed else min(12, 1 + int(alpha * m / r))
+        self.inner_W = int(fixed) if fixed else min(12, 1 + int(alpha * n / r))
         self.inner_tol = float(self.opts["inner_tol"])
         if self.sparse:
             self.XT, _ = self.transpose_csr(self.X)
@@ -90,10 +98,10 @@ class HALS(Solver):
             return self._step_masked()
         X, Wt, H = self.X, self._Wt, self._H
         WtX = (self.XT @ Wt.T).T if self.sparse else Wt @ X
-        sweep_blocks(H, WtX, Wt @ Wt.T, self.l1, self.l2, n_inner=self.n_inner, inner_tol=self.inner_tol)
+        sweep_blocks(H, WtX, Wt @ Wt.T, self.l1, self.l2, n_inner=self.inner_H, inner_tol=self.inner_tol)
         HXt = np.ascontiguousarray((X @ H.T).T)
         HHt = H @ H.T
-        sweep_blocks(Wt, HXt, HHt, self.l1, self.l2, n_inner=self.n_inner, inner_tol=self.inner_tol)
+        sweep_blocks(Wt, HXt, HHt, self.l1, self.l2, n_inner=self.inner_W, inner_tol=self.inner_tol)
         sq = losses.sq_error_from_products(self.norm_sq, Wt, HXt, Wt @ Wt.T, HHt)
         return self.objective_from_sq(sq), sq
 
