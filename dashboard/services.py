@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -22,6 +23,23 @@ import streamlit as st
 
 import nmfcore
 from nmfcore.datasets import Dataset
+
+
+def _limit_blas_threads() -> None:
+    """One BLAS thread per process by default (``NMF_EXPLORER_BLAS_THREADS`` overrides it).
+
+    The fits run in a thread next to Streamlit's own; multi-threaded OpenBLAS then spins
+    against them and, on a busy 2-core machine, made a 4-solver race on digits 10x slower
+    (35 s instead of 3 s). The matrices here are small, so one thread loses little.
+    """
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
+        return
+    threadpool_limits(int(os.environ.get("NMF_EXPLORER_BLAS_THREADS", "1")), user_api="blas")
+
+
+_limit_blas_threads()
 
 # display name -> factorize keywords
 SOLVER_CHOICES: dict[str, dict] = {

@@ -139,9 +139,12 @@ def test_race_stop_button_really_stops(page, shot):
     expect(page.get_by_role("heading", name="Results")).to_be_visible(timeout=30_000)
     idle(page)
     no_exception(page)
-    text = page.get_by_test_id("stDataFrame").inner_text()
-    assert "stopped" in text
     shot(page, "race-stopped")
+    with page.expect_download() as dl:
+        page.get_by_test_id("stDownloadButton").get_by_role("button").click()
+    rows = [ln.split(",") for ln in open(dl.value.path()).read().splitlines()[1:]]
+    assert {r[0] for r in rows} == {"MU-Frobenius"}          # the others never started
+    assert 0 < max(int(r[1]) for r in rows) < 100000         # stopped part-way
 
 
 def test_two_sessions_race_at_the_same_time(browser, browser_context_args, shot):
