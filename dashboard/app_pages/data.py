@@ -77,11 +77,11 @@ def _apply(name: str):
         work["error"] = f"{preprocess.REMEDIES[name][1]} was not applied: {err}"
         return
     before = _stats(ds, work["mask"])
-    if name == "coerce_text" or new.X.shape != ds.X.shape:
+    if name in ("coerce_text", "transpose") or new.X.shape != ds.X.shape:
         work["mask"] = None  # text cells are NaN now (or moved): reported as NaN from here on
-    work.update(ds=new, error=None, committed=False, last={"desc": desc, "before": before,
-                                          "after": _stats(new, work["mask"]),
-                                          "v_before": _values(ds.X), "v_after": _values(new.X)})
+    last = {"desc": desc, "before": before, "after": _stats(new, work["mask"]),
+            "v_before": _values(ds.X), "v_after": _values(new.X)}
+    work.update(ds=new, error=None, committed=False, last=last)
     work["log"].append(desc)
     if work["source"] == "demo":
         work["source"] = "demo (transformed)"
