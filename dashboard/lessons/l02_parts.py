@@ -47,9 +47,10 @@ st.plotly_chart(figures.mosaic(tiles, shape, ncols=4, titles=titles,
                                title="Reconstructions (err = relative error over all samples)"),
                 key="l02_rec")
 st.markdown("""
-PCA reconstructs best for a given *r* (it is the optimal rank-*r* fit without the sign
-constraint), but its pieces cannot be read on their own. VQ uses one prototype per sample,
-so it is the least accurate. NMF sits in between and its parts mean something.
+PCA is the best possible fit with *r* components when signs are free, so NMF can at most
+match it: it does on the swimmers, which really are sums of non-negative parts, and trails
+it on the digits. VQ rebuilds each sample from a single prototype, so it is the least
+accurate. But only NMF's basis images can be read on their own, as pieces of the samples.
 """)
 
 kit.explore_link("fit", "Compare the parts NMF finds in your own data")

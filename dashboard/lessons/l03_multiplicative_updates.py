@@ -85,8 +85,10 @@ elif start == kit.TINY_STARTS[2]:
     st.info("With δ > 0 the zero column of W gives ratio 0/δ = 0 instead of nan, so nothing "
             "breaks, but that component stays dead for ever (zero locking again): the fit is "
             "stuck at rank 1. Set δ = 0 to see why δ exists.")
-else:
+elif k:
     st.caption("The dotted line is nmfcore's own MU solver run from the same start: it lands "
                "on the same losses. Try the other starting points.")
+else:
+    st.caption("Press Step: the ratios of the first update appear, and the loss curve starts.")
 
 kit.explore_link("race", "Race MU against the other solvers on your data")

@@ -78,10 +78,12 @@ def test_lesson_renders(page, shot, fname, title):
         _shots(page, shot, stem)
 
 
-def test_lesson3_step_button_in_browser(page):
+def test_lesson3_step_button_in_browser(page, shot):
     """Clicking Step in the browser advances the iteration and redraws the loss."""
     _open(page, "l03_multiplicative_updates", "3")
     page.get_by_role("button", name="10 steps").click()
     expect(page.get_by_text("After 10 step(s)")).to_be_visible(timeout=30_000)
     _wait_idle(page)
     assert _charts_drawn(page) == 3
+    page.locator('[data-testid="stMain"]').evaluate("el => el.scrollTo(0, 600)")
+    shot(page, "lessons/l03_after_10_steps")
