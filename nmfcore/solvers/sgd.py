@@ -8,7 +8,8 @@ One iteration is one epoch: the rows of X are shuffled and visited in mini-batch
 
 Step sizes are ``learning_rate`` divided by the Lipschitz constant of each block's gradient
 (the largest eigenvalue of ``H H^T`` resp. ``(n/|B|) W_B^T W_B``, plus ``l2``), so the same
-``learning_rate`` works whatever the scale of X: values below 1 are safe, above 2 diverge.
+``learning_rate`` works whatever the scale of X: 1 (the default) is the classic ``1/L`` step,
+values up to about 2 still converge, larger ones diverge (detected: status ``"diverged"``).
 ``decay`` gives the inverse-time schedule ``learning_rate / (1 + decay * epoch)``.
 ``project=False`` skips the projection (for teaching only: negative entries then appear).
 """
@@ -30,7 +31,7 @@ class ProjectedSGD(Solver):
     losses = ("frobenius",)
     supports_mask = False
     may_diverge = True
-    options = {"learning_rate": 0.5, "batch_size": None, "decay": 0.0, "project": True}
+    options = {"learning_rate": 1.0, "batch_size": None, "decay": 0.0, "project": True}
     description = "Projected mini-batch stochastic gradient descent (L2-regularized)"
 
     def __init__(self, data, W, H, **kw):
