@@ -132,6 +132,9 @@ def test_lesson6_memberships_sum_to_one_and_track_truth(app_test, figures):
     assert len(comps) == 4
     total = np.sum([np.asarray(t["y"], float) for t in comps], axis=0)
     np.testing.assert_allclose(total, 1.0, atol=1e-9)
+    strongest = np.argmax([np.asarray(t["y"], float) for t in comps], axis=0)
+    kmeans = np.asarray(next(t for t in bars["data"] if t["type"] == "scatter")["customdata"])
+    assert np.mean(strongest == kmeans) > 0.7  # clusters numbered like the components
     one = by_title(figures(at), "Sample")
     nmf, truth = (np.asarray(t["y"], float) for t in one["data"])
     assert np.abs(nmf - truth).max() < 0.15
