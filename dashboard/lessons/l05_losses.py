@@ -54,6 +54,7 @@ st.markdown(
     "below differ accordingly.")
 
 words = kit.demo("text").col_labels
+st.markdown("**Top words of each topic, fitted both ways**")
 st.dataframe(pd.DataFrame({name: kit.top_words(f["H"], words, 6) for name, f in fits.items()},
                           index=[f"topic {k + 1}" for k in range(rank)]),
              width="stretch")
