@@ -43,14 +43,24 @@ class MultiplicativeUpdates(Solver):
             self.XT, self._perm = self.transpose_csr(self.X)
             self._rows = np.repeat(np.arange(self.X.shape[0]), np.diff(self.X.indptr))
         self._WH = None  # cached product for the next H update (masked Frobenius, sparse KL)
+        self._WtW = None  # W^T W of the current W (Frobenius), reused by the next H update
+        self._count = 0
         kind = "kl" if self.loss == "kl" else "fro"
         form = "sparse" if self.sparse else "dense"
         if kind == "fro" and self.mask is not None:
             form = "masked"  # (dense KL applies the mask itself)
         self._step = getattr(self, f"_step_{kind}_{form}")
 
+    # Subnormal entries only cost time, so flushing them every few iterations is enough.
+    FLUSH_EVERY = 10
+
     def step(self):
-        return self._step()
+        self._count += 1
+        out = self._step()
+        if self._count % self.FLUSH_EVERY == 0:
+            self.flush_subnormals(self._W)
+            self.flush_subnormals(self._H)
+        return out
 
     # ---- helpers ---------------------------------------------------------------------------
     def _apply(self, F, numer, denom):
@@ -62,26 +72,24 @@ class MultiplicativeUpdates(Solver):
         np.maximum(denom, self.delta, out=denom)
         np.divide(numer, denom, out=denom)
         F *= denom
-        self.flush_subnormals(F)
 
     # ---- Frobenius --------------------------------------------------------------------------
     def _step_fro_dense(self):
+        return self._step_fro(self._W.T @ self.X)
+
+    def _step_fro_sparse(self):
+        return self._step_fro((self.XT @ self._W).T)
+
+    def _step_fro(self, WtX):
+        """One Frobenius iteration given ``W^T X``: one more product with X, four of size rank."""
         X, W, H = self.X, self._W, self._H
-        self._apply(H, W.T @ X, (W.T @ W) @ H)
+        WtW = self._WtW if self._WtW is not None else W.T @ W
+        self._apply(H, WtX, WtW @ H)
         XHt = X @ H.T
         HHt = H @ H.T
         self._apply(W, XHt, W @ HHt)
-        sq = losses.sq_error_from_products(self.norm_sq, W, XHt, W.T @ W, HHt)
-        return self.objective_from_sq(sq), sq
-
-    def _step_fro_sparse(self):
-        W, H = self._W, self._H
-        WtX = (self.XT @ W).T
-        self._apply(H, WtX, (W.T @ W) @ H)
-        XHt = self.X @ H.T
-        HHt = H @ H.T
-        self._apply(W, XHt, W @ HHt)
-        sq = losses.sq_error_from_products(self.norm_sq, W, XHt, W.T @ W, HHt)
+        self._WtW = WtW = W.T @ W
+        sq = losses.sq_error_from_products(self.norm_sq, W, XHt, WtW, HHt)
         return self.objective_from_sq(sq), sq
 
     def _step_fro_masked(self):
