@@ -73,7 +73,7 @@ def convergence(histories: Mapping[str, Mapping[str, Sequence[float]]], *, x: st
     top = max((float(np.nanmax(t.y)) for t in fig.data if len(t.y)), default=1.0)
     fig.update_yaxes(title=AXIS_LABELS.get(y, y) + (" (log)" if log_y else ""),
                      type="log" if log_y else "linear",
-                     tickformat=".3~s" if top >= 1e4 else ".3~g")
+                     tickformat=".3~s" if top >= 1e3 else ".3~g")
     return _layout(fig, title)
 
 
@@ -105,9 +105,11 @@ def heatmap(M: np.ndarray, *, row_labels: Sequence | None = None,
             col_labels: Sequence | None = None, x_title: str = "column", y_title: str = "row",
             value_title: str = "value", title: str | None = None, sort_rows: bool = False,
             max_rows: int = MAX_ROWS, colorscale: str = SEQ, zmid: float | None = None,
-            height: int | None = None) -> go.Figure:
+            height: int | None = None, robust: bool = False) -> go.Figure:
     """A labelled heatmap; ``sort_rows`` groups rows by dominant column; more than ``max_rows``
-    rows are averaged into bands (the hover says which)."""
+    rows are averaged into bands (the hover says which). ``robust`` caps the colour scale at
+    the 99th percentile so a few large entries do not turn everything else dark (the hover
+    still shows the true values)."""
     M = np.asarray(M, dtype=float)
     rl = _labels(row_labels, M.shape[0], y_title)
     cl = _labels(col_labels, M.shape[1], x_title)
@@ -115,9 +117,15 @@ def heatmap(M: np.ndarray, *, row_labels: Sequence | None = None,
         order = dominant_order(M)
         M, rl = M[order], [rl[i] for i in order]
     M, rl = aggregate_rows(M, rl, max_rows)
+    zmax, label = None, value_title
+    if robust and M.size and np.isfinite(M).any():
+        cap = float(np.nanquantile(M, 0.99))
+        if 0 < cap < float(np.nanmax(M)):
+            zmax, label = cap, f"{value_title}<br>(capped at<br>99th pct)"
     fig = go.Figure(go.Heatmap(
-        z=M, x=cl, y=rl, colorscale=colorscale, zmid=zmid,
-        colorbar=dict(title=dict(text=value_title, side="right")),
+        z=M, x=cl, y=rl, colorscale=colorscale, zmid=zmid, zmax=zmax,
+        zmin=float(np.nanmin(M)) if zmax is not None else None,
+        colorbar=dict(title=dict(text=label, side="right")),
         hovertemplate=f"{y_title}: %{{y}}<br>{x_title}: %{{x}}<br>{value_title}: %{{z:.4g}}"
                       "<extra></extra>"))
     fig.update_yaxes(title=y_title, autorange="reversed", showticklabels=len(rl) <= 60,

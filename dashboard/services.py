@@ -540,6 +540,12 @@ CRITERIA = {  # table column -> (title, baseline column, suggestion rule, how to
 }
 
 
+Y_TITLES = {"rel_error": "‖X−WH‖ / ‖X‖", "explained_variance": "share of ‖X‖²",
+            "cophenetic": "correlation", "dispersion": "dispersion (0–1)",
+            "pac": "share of sample pairs", "silhouette": "mean silhouette",
+            "cv_error": "rel. error on hidden entries"}
+
+
 @dataclass
 class SweepOutcome:
     table: dict
@@ -588,6 +594,6 @@ def criterion_panels(out: SweepOutcome) -> dict:
             continue
         panels[title] = {"y": out.table[col], "baseline": out.table.get(base),
                          "mark": marks.get(rule.split(":")[0].lower()) if rule else None,
-                         "y_title": None,
+                         "y_title": Y_TITLES.get(col),
                          "column": col}
     return panels

@@ -65,7 +65,7 @@ if last is None or last["dataset_key"] != key:
 
 out, s = last["outcome"], last["settings"]
 st.success(f"{s['solver']} · {s['loss']} · rank {out.rank}: relative error "
-           f"{out.rel_error:.4g} after {out.n_iter} iterations ({out.seconds:.2f} s) — "
+           f"{out.rel_error:.4g} after {out.n_iter} iterations ({out.seconds:.3g} s) — "
            f"{out.message}", icon=":material/check_circle:")
 
 tab_conv, tab_fac, tab_mem, tab_rec = st.tabs(["Convergence", "Factors W and H",
@@ -85,12 +85,13 @@ with tab_fac:
     c[0].plotly_chart(plots.heatmap(out.W, row_labels=ds.row_labels,
                                     col_labels=plots.component_names(out.rank),
                                     x_title="component", y_title="sample", value_title="weight",
-                                    sort_rows=True, title="W: samples × components "
+                                    sort_rows=True, robust=True, title="W: samples × components "
                                     "(sorted by dominant component)"))
     c[1].plotly_chart(plots.heatmap(out.H.T, row_labels=ds.col_labels,
                                     col_labels=plots.component_names(out.rank),
                                     x_title="component", y_title="feature", value_title="weight",
-                                    sort_rows=True, title="H (transposed): features × components"))
+                                    sort_rows=True, robust=True,
+                                    title="H (transposed): features × components"))
 with tab_mem:
     view = services.factor_view(ds, out)
     st.plotly_chart(plots.memberships(view["M"], row_labels=ds.row_labels, classes=ds.classes,
