@@ -48,7 +48,8 @@ if not run["diverged"]:
 
 if run["diverged"]:
     st.error(f"The loss blew up after {epochs[-1]} epochs: with η = {lr} each step overshoots "
-             "the minimum by more than it gained. Lower η (or raise the batch size).")
+             "the minimum by more than it gained. Lower η"
+             + (" (or raise the batch size: steps on fewer rows are noisier)." if bs < 5 else "."))
 elif not project and neg:
     st.warning(f"Without projection {neg} entries of W and H are negative: the fit may be "
                "good, but it is no longer a sum of non-negative parts. Turn projection on.")

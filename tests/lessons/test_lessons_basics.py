@@ -11,8 +11,7 @@ PAGE = "lessons/{}.py"
 
 
 def open_lesson(app_test, stem):
-    at = app_test.run()
-    at.switch_page(PAGE.format(stem)).run()
+    at = app_test.switch_page(PAGE.format(stem)).run()  # straight to the lesson
     assert not at.exception, [e.value for e in at.exception]
     return at
 
