@@ -121,11 +121,11 @@ def heatmap(M: np.ndarray, *, row_labels: Sequence | None = None,
     if robust and M.size and np.isfinite(M).any():
         cap = float(np.nanquantile(M, 0.99))
         if 0 < cap < float(np.nanmax(M)):
-            zmax, label = cap, f"{value_title}<br>(capped at<br>99th pct)"
+            zmax, label = cap, f"{value_title}<br>(colour<br>capped at<br>99th pct)"
     fig = go.Figure(go.Heatmap(
         z=M, x=cl, y=rl, colorscale=colorscale, zmid=zmid, zmax=zmax,
         zmin=float(np.nanmin(M)) if zmax is not None else None,
-        colorbar=dict(title=dict(text=label, side="right")),
+        colorbar=dict(title=dict(text=label, side="top")),
         hovertemplate=f"{y_title}: %{{y}}<br>{x_title}: %{{x}}<br>{value_title}: %{{z:.4g}}"
                       "<extra></extra>"))
     fig.update_yaxes(title=y_title, autorange="reversed", showticklabels=len(rl) <= 60,

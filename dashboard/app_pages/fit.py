@@ -15,7 +15,7 @@ st.caption(f"**{ds.name}** · {n} samples × {m} features · {ds.description}")
 st.session_state["fit_rank"] = min(state.get_rank(), min(n, m))
 with st.form("fit_form"):
     c = st.columns(5)
-    solver = c[0].selectbox("Solver", services.SOLVERS, key="fit_solver",
+    solver = c[0].selectbox("Solver", services.SOLVERS, index=2, key="fit_solver",
                             help="mu: multiplicative updates · sgd: projected SGD · "
                                  "hals: coordinate descent · anls: alternating NNLS")
     loss = c[1].selectbox("Loss", services.LOSSES, key="fit_loss",
@@ -25,7 +25,7 @@ with st.form("fit_form"):
     seed = c[4].number_input("Seed", 0, 2**31 - 1, 0, key="fit_seed")
     c = st.columns(5)
     max_iter = c[0].number_input("Iterations (max)", 1, 20000, 200, key="fit_iter")
-    tol = c[1].number_input("tol (relative loss decrease)", 0.0, 1.0, 1e-5, key="fit_tol",
+    tol = c[1].number_input("tol (relative loss decrease)", 0.0, 1.0, 1e-6, key="fit_tol",
                             format="%.1e", help="Stop when the loss improves less than this; "
                                                 "0 runs every iteration.")
     l1 = c[2].number_input("L1 penalty", 0.0, 1e4, 0.0, key="fit_l1", format="%.3g")

@@ -66,3 +66,21 @@ def test_ambiguity_demo_changes_factors_not_product():
     assert demo["max_abs_product_change"] < 1e-12
     assert demo["max_abs_W_change"] > 0.1 and demo["max_abs_H_change"] > 0.1
     assert sorted(r["is old component"] for r in demo["rows"]) == ["C1", "C2", "C3"]
+
+
+def test_cancel_a_rank_sweep_and_restarts():
+    ds = load_demo("digits")
+    for start, settings in (
+            (services.start_sweep, {"ranks": (2, 10), "n_restarts": 20, "solver": "mu",
+                                    "max_iter": 300, "cv_folds": 1, "random_state": 0}),
+            (services.start_restarts, {"rank": 10, "n_restarts": 200, "solver": "mu",
+                                       "max_iter": 300, "random_state": 0})):
+        job = start(ds, "digits", settings)
+        deadline = time.monotonic() + 30
+        while job.snapshot().get("done", 0) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        job.stop()
+        assert job.wait(60), f"{job.kind} did not stop"
+        assert job.stopped and job.error is None
+        done = job.snapshot()["done"]
+        assert 2 <= done < job.snapshot()["total"]
