@@ -4,12 +4,11 @@ import streamlit as st
 from dashboard.lessons import figures, kit
 
 kit.header(2, "Parts, not wholes", """
-Three ways to summarise images with *r* basis images. **PCA** finds the directions of largest
-variance; its basis images have positive *and* negative pixels (red and blue below), and a
-sample is the mean image plus and minus them. **Vector quantization** (k-means) keeps *r*
-prototype images and replaces each sample by its nearest prototype, a whole image. **NMF**
-only adds non-negative parts, so its basis images tend to be localized pieces: limbs, strokes.
-Lee and Seung showed this on faces in 1999; here it is live on your choice of images.
+Three ways to summarise images with *r* basis images. **PCA** takes the directions of largest
+variance: its images have positive *and* negative pixels (blue and red), and a sample is the
+mean plus and minus them. **Vector quantization** (k-means) replaces each sample by the
+nearest of *r* prototype images. **NMF** only adds non-negative parts, so its images tend to
+be localized pieces: limbs, strokes. Lee and Seung showed this on faces in 1999.
 """)
 
 c1, c2 = st.columns(2)
@@ -47,10 +46,9 @@ st.plotly_chart(figures.mosaic(tiles, shape, ncols=4, titles=titles,
                                title="Reconstructions (err = relative error over all samples)"),
                 key="l02_rec")
 st.markdown("""
-PCA is the best possible fit with *r* components when signs are free, so NMF can at most
-match it: it does on the swimmers, which really are sums of non-negative parts, and trails
-it on the digits. VQ rebuilds each sample from a single prototype, so it is the least
-accurate. But only NMF's basis images can be read on their own, as pieces of the samples.
+PCA is the best fit with *r* components when signs are free, so NMF can at most match it
+(swimmers) or trail it (digits); VQ, one prototype per sample, is least accurate. Only NMF's
+basis images read as pieces of the samples.
 """)
 
 kit.explore_link("fit", "Compare the parts NMF finds in your own data")

@@ -7,13 +7,12 @@ from dashboard.lessons import figures, kit
 from nmfcore.teaching import kl_divergence, poisson_log_likelihood
 
 kit.header(5, "Frobenius vs Kullback–Leibler", r"""
-"Close to X" can be measured in more than one way. The **squared (Frobenius) error**
-$\sum (X - WH)^2$ treats every entry alike, so big counts dominate. For **counts** a
-natural model is $X_{ij} \sim \text{Poisson}((WH)_{ij})$: its log-likelihood is
-$\sum X\log(WH) - WH$ (plus terms free of W, H), and maximising it is the same as minimising
-the **generalized KL divergence** $\sum X\log\frac{X}{WH} - X + WH$. The logarithm turns a
-product of probabilities into a sum. Below: one word-count matrix (Python modules × words),
-fitted both ways with the same start.
+The **squared (Frobenius) error** $\sum (X - WH)^2$ treats every entry alike, so big
+numbers dominate. For **counts** a natural model is $X_{ij} \sim \text{Poisson}((WH)_{ij})$:
+its log-likelihood is $\sum X\log(WH) - WH$ (plus terms free of W, H; the log turns a
+product of probabilities into a sum), and maximising it means minimising the **generalized
+KL divergence** $\sum X\log\frac{X}{WH} - X + WH$. Below: word counts (Python modules ×
+words) fitted both ways from the same start.
 """)
 
 rank = st.slider("Topics r", 3, 12, 8, key="l05_rank")

@@ -40,14 +40,13 @@ st.plotly_chart(figures.strip(finals, title="Final relative error after 150 iter
 start = {init: fits[0]["history"]["rel_error"][0] for init, fits in runs.items()}
 end = {init: float(np.mean(v)) for init, v in finals.items()}
 st.markdown(
-    f"Random starts begin far off (relative error {start['random']:.2f}) and end spread over "
-    f"{np.ptp(finals['random']):.4f}. NNDSVD starts at {start['nndsvd']:.2f} and gives the same "
-    f"answer every time. NNDSVDa starts at {start['nndsvda']:.1f}: filling every zero with the "
-    f"mean of X overshoots when r parts are added up, but the first step removes most of it. "
-    + (f"With multiplicative updates plain NNDSVD ends worst ({end['nndsvd']:.3f} vs "
-       f"{min(end.values()):.3f}): its exact zeros stay locked (lesson 3)."
-       if solver == "mu" else
-       f"HALS can move entries away from zero, so plain NNDSVD is not trapped here "
-       f"({end['nndsvd']:.3f}, best {min(end.values()):.3f}). Switch to multiplicative updates."))
+    f"Random starts begin at relative error {start['random']:.2f} and end spread over "
+    f"{np.ptp(finals['random']):.4f}. NNDSVD starts at {start['nndsvd']:.2f}, the same every "
+    f"time; NNDSVDa starts at {start['nndsvda']:.1f} (the filled-in means add up over r "
+    f"parts) but one step removes most of that. "
+    + (f"With MU plain NNDSVD ends worst ({end['nndsvd']:.3f} vs {min(end.values()):.3f}): "
+       f"its zeros stay locked (lesson 3)." if solver == "mu" else
+       f"HALS can move zeros, so plain NNDSVD is not trapped ({end['nndsvd']:.3f}, best "
+       f"{min(end.values()):.3f}). Try multiplicative updates."))
 
 kit.explore_link("race", "Race initializations and solvers on your own data")

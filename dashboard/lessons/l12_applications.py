@@ -38,7 +38,8 @@ with tabs[0]:
 with tabs[1]:
     f = kit.fit("swimmer", 17, init="random", max_iter=300, tol=1e-6)
     st.markdown("Images × pixels ≈ images × parts · parts × pixels: the stick figures "
-                "come apart into torso and limb positions (lessons 1 and 2).")
+                "come apart into their 16 limb positions; the torso, in every image, is "
+                "shared out among them (lessons 1, 2 and 8).")
     st.plotly_chart(figures.mosaic(f["H"], (32, 32), ncols=9, title="17 parts of the swimmer "
                                    "images"), key="l12_images")
 
