@@ -53,8 +53,8 @@ def race_once(ds) -> tuple[float, dict]:
 def sweep_once(ds, n_jobs: int) -> tuple[float, int]:
     _clear()
     t0 = time.perf_counter()
-    out = services._sweep("bench-digits", dict(SWEEP, n_jobs=n_jobs), ds.X,  # noqa: SLF001
-                          _labels=ds.row_labels)
+    out = services._sweep("bench-digits", SWEEP, ds.X, _labels=ds.row_labels,  # noqa: SLF001
+                          _n_jobs=n_jobs)
     for panel in services.criterion_panels(out).items():
         plots.small_multiples(out.table["rank"], dict([panel]), ncols=1).to_json()
     Z, labels = out.consensus[10]

@@ -50,6 +50,7 @@ SOLVER_CHOICES: dict[str, dict] = {
     "ANLS": {"solver": "anls", "loss": "frobenius"},
 }
 SOLVERS = ("mu", "sgd", "hals", "anls")
+CPUS = os.cpu_count() or 1
 LOSSES = ("frobenius", "kl")
 INITS = ("nndsvda", "nndsvd", "nndsvdar", "random")
 SGD_OPTIONS = ("learning_rate", "batch_size", "decay")
@@ -555,10 +556,12 @@ class SweepOutcome:
 
 
 @st.cache_data(max_entries=6, show_spinner=False)
-def _sweep(key: str, settings: dict, _X, _labels=None, _callback=None) -> SweepOutcome:
+def _sweep(key: str, settings: dict, _X, _labels=None, _callback=None,
+           _n_jobs: int = 1) -> SweepOutcome:
     kw = dict(settings)
     lo, hi = kw.pop("ranks")
-    res = nmfcore.rank_sweep(_X, list(range(lo, hi + 1)), callback=_callback, **kw)
+    res = nmfcore.rank_sweep(_X, list(range(lo, hi + 1)), callback=_callback, n_jobs=_n_jobs,
+                             **kw)
     table = {k: np.asarray(v, dtype=float) for k, v in res.table.items()}
     if "shuffled_rel_error" in table:
         table["shuffled_explained_variance"] = 1.0 - table["shuffled_rel_error"] ** 2
@@ -580,8 +583,9 @@ def start_sweep(ds: Dataset, key: str, settings: dict) -> Job:
             job.update(done=int(done), total=int(total),
                        rank=int(getattr(result, "rank", 0) or 0))
             return job.stop_requested
-        return _sweep(key, fit_kwargs(ds, settings), ds.X, _labels=ds.row_labels,
-                      _callback=callback)
+        kw = fit_kwargs(ds, settings)
+        n_jobs = int(kw.pop("n_jobs", 1))  # results do not depend on it: not in the cache key
+        return _sweep(key, kw, ds.X, _labels=ds.row_labels, _callback=callback, _n_jobs=n_jobs)
     return Job("rank", settings, target, key).start()
 
 

@@ -16,7 +16,7 @@ st.caption(f"**{ds.name}** · {n} × {m}. Each rank is fitted from several rando
            "the same model finds in data with no structure).")
 
 with st.form("rank_form"):
-    c = st.columns([2, 1, 1, 1, 1, 1])
+    c = st.columns([2, 1, 1, 1, 1, 1, 1])
     lo_hi = c[0].slider("Ranks", 1, min(top, 40), (2, min(top, 10)), key="rank_range")
     n_restarts = c[1].number_input("Restarts per rank", 1, 100, 10, key="rank_restarts")
     solver = c[2].selectbox("Solver", services.SOLVERS, index=2, key="rank_solver")
@@ -24,6 +24,9 @@ with st.form("rank_form"):
     folds = c[4].number_input("Held-out folds", 0, 10, 1, key="rank_folds",
                               help="Repetitions of the held-out (cross-validation) fit; 0 = off.")
     seed = c[5].number_input("Root seed", 0, 2**31 - 1, 0, key="rank_seed")
+    n_jobs = c[6].number_input("Worker processes", 1, services.CPUS, min(2, services.CPUS),
+                               key="rank_jobs", help="Fits run in this many processes; the "
+                                                     "results do not depend on it.")
     run = st.form_submit_button("Run sweep", type="primary", icon=":material/play_arrow:")
 
 job = state.get_job("rank")
@@ -32,7 +35,7 @@ if run:
         job.stop()
     settings = {"ranks": (int(lo_hi[0]), int(lo_hi[1])), "n_restarts": int(n_restarts),
                 "solver": solver, "max_iter": int(max_iter), "tol": 1e-4,
-                "cv_folds": int(folds), "random_state": int(seed)}
+                "cv_folds": int(folds), "random_state": int(seed), "n_jobs": int(n_jobs)}
     job = services.start_sweep(ds, key, settings)
     state.set_job("rank", job)
 if job is None or job.key != key:
