@@ -165,9 +165,10 @@ def consensus(C: np.ndarray, order: Sequence[int] | None = None,
         colorbar=dict(title=dict(text="same cluster<br>(share of runs)", side="right")),
         hovertemplate="%{y}<br>& %{x}<br>together in %{z:.0%} of runs<extra></extra>"))
     show = len(lab) <= 50
-    fig.update_xaxes(title="sample (reordered)", showticklabels=show, type="category")
+    fig.update_xaxes(title="sample (reordered)", showticklabels=show, type="category",
+                     showgrid=False, constrain="domain")
     fig.update_yaxes(title="sample (reordered)", showticklabels=show, autorange="reversed",
-                     type="category", scaleanchor="x")
+                     type="category", scaleanchor="x", showgrid=False, constrain="domain")
     return _layout(fig, title, 520)
 
 
@@ -354,6 +355,7 @@ def small_multiples(x: Sequence[float], panels: Mapping[str, Mapping], *, ncols:
         fig.update_xaxes(title=x_title if r == rows else None, dtick=1, row=r, col=c)
         fig.update_yaxes(title=p.get("y_title"), row=r, col=c)
     _layout(fig, title, int(260 * rows + 110))
+    fig.update_layout(showlegend=len(shown) > 1)
     fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.22 if rows == 1 else -0.08,
                                   x=0, font=dict(size=11)),
                       margin=dict(t=60 if title else 40, b=90))

@@ -71,8 +71,8 @@ for i, (title, panel) in enumerate(panels.items()):
         st.caption(notes[title])
 
 st.subheader("What the rules suggest")
-st.dataframe(out.suggestions, hide_index=True, width="stretch",
-             column_config={"rule": "rule", "rank": "suggested rank", "why": "because"})
+st.markdown("\n".join(f"- **{s['rule']}** → rank **{s['rank'] if s['rank'] else '—'}**: "
+                      f"{s['why']}" for s in out.suggestions))
 st.caption("The rules need not agree: where they differ, look at the consensus heatmaps and at "
            "the components (Fit & factors) for the candidate ranks.")
 
@@ -85,4 +85,4 @@ if out.consensus:
     st.plotly_chart(plots.consensus(Z, labels=labels,
                                     title=f"Rank {r}: samples reordered by average linkage"))
     st.caption("Dark blocks on the diagonal are groups of samples that every restart puts "
-               "together; grey areas are pairs the restarts disagree on.")
+               "together; pale blue cells are pairs the restarts disagree on.")

@@ -180,6 +180,8 @@ def test_rank_page(page, shot):
     assert charts_drawn(page, 8) == 8
     no_exception(page)
     shot(page, "rank")
+    page.get_by_role("heading", name="Consensus matrix").scroll_into_view_if_needed()
+    shot(page, "rank-consensus")
 
 
 def test_restarts_page(page, shot):
@@ -192,6 +194,9 @@ def test_restarts_page(page, shot):
     assert charts_drawn(page, 5) == 5
     no_exception(page)
     shot(page, "restarts")
+    page.get_by_role("heading", name="Scaling and permutation ambiguity") \
+        .scroll_into_view_if_needed()
+    shot(page, "restarts-ambiguity")
 
 
 def test_export_page(page, shot):
