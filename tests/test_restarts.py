@@ -147,6 +147,20 @@ def test_cancel_pool_stops_workers():
     assert not [p for p in mp.active_children() if p.is_alive()]
 
 
+def _sleep_task(shared, seconds):
+    import time
+    time.sleep(seconds)
+    return seconds
+
+
+def test_cancel_terminates_a_running_worker():
+    from nmfcore._parallel import run_tasks
+    # worker 1 finishes the short task, the callback cancels, worker 2 is in a 60 s task
+    run = run_tasks(_sleep_task, [0.01, 60, 60, 60], n_jobs=2, callback=lambda d, n, r: True)
+    assert run.cancelled and run.n_done == 1 and run.results[0] == 0.01
+    assert not [p for p in mp.active_children() if p.is_alive()]
+
+
 def test_errors_are_clear(groups):
     X, _ = groups
     with pytest.raises(ValueError, match="n_restarts"):
