@@ -246,6 +246,8 @@ def rank_sweep(X, ranks: Sequence[int], n_restarts: int = 5, random_state=None,
         Ranks to try (sorted, duplicates dropped), each in ``[1, min(X.shape)]``.
     n_restarts : int, default=5
         Restarts per rank (see :func:`nmfcore.restarts`; ``init`` defaults to ``"random"``).
+        With 1 the consensus is trivially crisp (cophenetic 1, PAC 0); R NMF suggests 30-50
+        runs per rank for rank estimation, 10 already shows unstable ranks on small data.
     random_state : int, numpy.random.Generator or None, default=None
         Root seed. Each rank's seeds depend on the root and the rank only, and the hold-out
         masks and the shuffled copy are shared by all ranks (paired comparison).
