@@ -6,6 +6,8 @@ stays small enough to render in a second or two.
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import streamlit as st
 
@@ -54,20 +56,38 @@ def dense(name: str, n_rows: int | None = None) -> np.ndarray:
     return X if n_rows is None else X[:n_rows]
 
 
+def _data(name: str, n_rows: int | None):
+    return demo(name).X if n_rows is None else dense(name, n_rows)  # sparse stays sparse
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def start(name: str, rank: int, n_rows: int | None = None, init: str = "nndsvda",
+          seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Starting factors from :func:`nmfcore.initialize`, computed once and shared."""
+    W0, H0 = nmfcore.initialize(_data(name, n_rows), rank, init, random_state=seed)
+    return np.array(W0), np.array(H0)
+
+
 @st.cache_data(max_entries=64, show_spinner=False)
 def fit(name: str, rank: int, *, n_rows: int | None = None, solver: str = "hals",
         loss: str = "frobenius", init: str = "nndsvda", max_iter: int = 200,
         tol: float = 1e-4, seed: int = 0, l1: float = 0.0, l2: float = 0.0) -> dict:
     """Factorize a demo set (or its first ``n_rows`` rows) and keep what the lessons plot.
 
+    The start comes from :func:`start`, so fits that differ only in solver, loss or penalty
+    begin from the same factors (and the initialization is computed once).
+
     Returns
     -------
     dict
         ``W``, ``H``, ``history`` (dict of arrays), ``n_iter``, ``rel_error``.
     """
-    X = demo(name).X if n_rows is None else dense(name, n_rows)  # sparse stays sparse
-    res = nmfcore.factorize(X, rank, solver=solver, loss=loss, init=init, max_iter=max_iter,
-                            tol=tol, random_state=seed, l1=l1, l2=l2)
+    W0, H0 = start(name, rank, n_rows, init, seed)
+    with warnings.catch_warnings():  # lessons cap iterations on purpose to stay fast
+        warnings.simplefilter("ignore", nmfcore.ConvergenceWarning)
+        res = nmfcore.factorize(_data(name, n_rows), rank, solver=solver, loss=loss, W0=W0,
+                                H0=H0, max_iter=max_iter, tol=tol, random_state=seed, l1=l1,
+                                l2=l2)
     return {"W": np.array(res.W), "H": np.array(res.H),
             "history": {k: np.asarray(v) for k, v in res.history.items()},
             "n_iter": int(res.n_iter), "rel_error": float(res.rel_error)}

@@ -20,7 +20,7 @@ runs = {}
 for init in ("random", "nndsvd", "nndsvda", "nndsvdar"):
     seeds = SEEDS if init in ("random", "nndsvdar") else (0,)
     runs[init] = [kit.fit("digits", RANK, n_rows=N_ROWS, solver=solver, init=init, seed=s,
-                          max_iter=150, tol=0.0) for s in seeds]
+                          max_iter=100, tol=0.0) for s in seeds]
 
 series, colors, dash = {}, {}, {}
 for i, (init, fits) in enumerate(runs.items()):
@@ -34,7 +34,7 @@ st.plotly_chart(figures.lines(None, series, title="Relative error ‖X − WH‖
                               colors=colors, dash=dash, height=420), key="l10_curves")
 
 finals = {init: [f["rel_error"] for f in fits] for init, fits in runs.items()}
-st.plotly_chart(figures.strip(finals, title="Final relative error after 150 iterations "
+st.plotly_chart(figures.strip(finals, title="Final relative error after 100 iterations "
                                             "(one point per seed)", ylabel="relative error"),
                 key="l10_final")
 start = {init: fits[0]["history"]["rel_error"][0] for init, fits in runs.items()}

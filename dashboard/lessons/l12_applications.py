@@ -20,7 +20,7 @@ tabs = st.tabs(["Text topics", "Image parts", "Spectra unmixing", "Gene programs
                 "Recommendation"])
 
 with tabs[0]:
-    f = kit.fit("text", 8, solver="mu", loss="kl", max_iter=200, tol=1e-5)
+    f = kit.fit("text", 8, solver="mu", loss="kl", init="random", max_iter=100, tol=1e-5)
     words = kit.demo("text").col_labels
     docs = np.asarray(kit.demo("text").row_labels)
     Wn, _ = normalize_factors(f["W"], f["H"], norm="l1")
