@@ -28,7 +28,16 @@ c2.metric("Numbers in W and H", f"{counts['factors']:,}",
 c3.metric("Relative error ‖X − WH‖ / ‖X‖", f"{res['rel_error']:.3f}")
 st.markdown(f"X ({m} × {n}) ≈ W ({m} × {rank}) · H ({rank} × {n}): the factors take "
             f"**{counts['ratio']:.1%}** of the storage of X. To fit in so little room they "
-            f"must capture what the images share.")
+            f"must capture what the images share: here 16 parts already rebuild every image.")
+
+grid = sorted({1, 2, 4, 6, 8, 10, 12, 14, 16, 17, 20, 24, rank})
+errors = [kit.fit("swimmer", r, init="random", max_iter=300, tol=1e-6)["rel_error"]
+          for r in grid]
+st.plotly_chart(figures.lines(grid, {
+    "numbers in W and H, as a share of X": [storage_counts(m, n, r)["ratio"] for r in grid],
+    "relative error": errors}, title="As r grows, storage rises and the error falls",
+    xlabel="r", markers=True, vline=rank, vline_label=f"r = {rank}", height=300),
+    key="l01_tradeoff")
 
 sample = st.slider("Sample (row of X)", 0, m - 1, 37, key="l01_sample")
 w = W[sample]

@@ -32,6 +32,10 @@ def test_lesson1_storage_counter_and_additive_parts(app_test, figures):
     at.slider(key="l01_rank").set_value(4).run()
     assert metric(at, "Numbers in W and H") == f"{4 * (256 + 1024):,}"
     assert float(metric(at, "Relative error")) > 0.2  # too few parts
+    trade = by_title(figures(at), "As r grows")
+    store, err = (np.asarray(t["y"], float) for t in trade["data"])
+    np.testing.assert_allclose(store, np.asarray(trade["data"][0]["x"]) * 1280 / 262144)
+    assert err[0] > 0.5 and err[-1] < 0.05 and np.all(np.diff(err) < 0.01)
     figs = figures(at)
     parts = by_title(figs, "All 4 rows of H")
     assert len(parts["layout"]["annotations"]) == 4
