@@ -234,6 +234,14 @@ def start_fit(ds: Dataset, key: str, settings: dict) -> Job:
     return Job("fit", settings, target, key).start()
 
 
+def race_choices(ds: Dataset) -> list[str]:
+    """Race entries usable on ``ds`` (with missing cells only solvers that can mask them)."""
+    if not ds.extras.get("missing"):
+        return list(SOLVER_CHOICES)
+    return [name for name, kw in SOLVER_CHOICES.items()
+            if getattr(nmfcore.SOLVERS.get(kw["solver"]), "supports_mask", False)]
+
+
 def race_entries(race: dict) -> list[tuple[str, dict]]:
     """(display name, factorize settings) per selected solver of a race configuration."""
     common = {k: race[k] for k in ("rank", "max_iter", "tol", "max_time", "l1", "l2",
@@ -250,7 +258,10 @@ def race_entries(race: dict) -> list[tuple[str, dict]]:
 def run_race(ds: Dataset, key: str, race: dict, job: Job | None = None) -> dict:
     """All selected solvers, one after another (so their timings compare), from one shared
     start computed once with ``nmfcore.initialize``. Returns ``name -> FitOutcome``."""
-    W0, H0 = _init(key, race["rank"], race["init"], race["random_state"], ds.X)
+    X0 = ds.X
+    if ds.extras.get("missing") and not hasattr(X0, "toarray"):
+        X0 = np.nan_to_num(X0, nan=0.0)  # the start ignores missing cells, as a masked fit does
+    W0, H0 = _init(key, race["rank"], race["init"], race["random_state"], X0)
     shared = (race["init"], race["random_state"])
     results: dict[str, FitOutcome] = {}
     for name, kw in race_entries(race):

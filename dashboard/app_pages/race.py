@@ -15,8 +15,12 @@ st.caption(f"**{ds.name}** · {n} × {m}. Every solver starts from the same W0, 
 
 st.session_state["race_rank"] = min(state.get_rank(), min(n, m))
 with st.form("race_form"):
-    solvers = st.multiselect("Solvers", list(services.SOLVER_CHOICES), key="race_solvers",
-                             default=["MU-Frobenius", "MU-KL", "projected SGD", "HALS"])
+    choices = services.race_choices(ds)
+    solvers = st.multiselect("Solvers", choices, key="race_solvers",
+                             default=[s for s in ("MU-Frobenius", "MU-KL", "projected SGD",
+                                                  "HALS") if s in choices],
+                             help="With missing cells only the solvers that can leave them "
+                                  "out are offered.")
     c = st.columns(4)
     c[0].number_input("Rank", 1, min(n, m), key="race_rank", help="Shared with the other pages.")
     init = c[1].selectbox("Shared initialisation", services.INITS, key="race_init")

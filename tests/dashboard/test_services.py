@@ -84,3 +84,15 @@ def test_cancel_a_rank_sweep_and_restarts():
         assert job.stopped and job.error is None
         done = job.snapshot()["done"]
         assert 2 <= done < job.snapshot()["total"]
+
+
+def test_missing_cells_are_masked_in_fit_and_race():
+    from dataclasses import replace
+
+    ds = load_demo("planted")
+    X = ds.X.copy()
+    X[::7, ::5] = np.nan
+    ds = replace(ds, X=X, extras={**ds.extras, "missing": True})
+    assert services.race_choices(ds) == ["MU-Frobenius", "MU-KL", "HALS"]
+    res = services.run_race(ds, "nan", dict(RACE, solvers=services.race_choices(ds)))
+    assert all(np.isfinite(r.W).all() and r.rel_error < 0.2 for r in res.values())
