@@ -42,8 +42,9 @@ end = {init: float(np.mean(v)) for init, v in finals.items()}
 st.markdown(
     f"Random starts begin at relative error {start['random']:.2f} and end spread over "
     f"{np.ptp(finals['random']):.4f}. NNDSVD starts at {start['nndsvd']:.2f}, the same every "
-    f"time; NNDSVDa starts at {start['nndsvda']:.1f} (the filled-in means add up over r "
-    f"parts) but one step removes most of that. "
+    f"time; NNDSVDa starts at {start['nndsvda']:.2f}"
+    + (" (its filled-in zeros add up over r parts), but one step removes most of that. "
+       if start["nndsvda"] > start["nndsvd"] else ". ")
     + (f"With MU plain NNDSVD ends worst ({end['nndsvd']:.3f} vs {min(end.values()):.3f}): "
        f"its zeros stay locked (lesson 3)." if solver == "mu" else
        f"HALS can move zeros, so plain NNDSVD is not trapped ({end['nndsvd']:.3f}, best "
