@@ -67,10 +67,13 @@ log_x = c[1].toggle("log x", key="race_logx")
 log_y = c[2].toggle("log y", value=True, key="race_logy")
 
 
-def charts(histories: dict, suffix: str = "") -> None:
+CHARTS = (("loss", "Loss (each solver's own objective)"),
+          ("rel_error", "Relative error ‖X−WH‖/‖X‖"))
+
+
+def charts(histories: dict, suffix: str = "", live: bool = False) -> None:
     cols = st.columns(2)
-    for col, y, title in ((cols[0], "loss", "Loss (each solver's own objective)"),
-                          (cols[1], "rel_error", "Relative error ‖X−WH‖/‖X‖")):
+    for col, (y, title) in zip(cols, CHARTS[1:] if live else CHARTS):  # live: one cheap chart
         fig = plots.convergence(histories, x=x_axis, y=y, log_x=log_x, log_y=log_y, title=title)
         col.plotly_chart(fig, key=f"race-{y}{suffix}")
 
@@ -83,7 +86,7 @@ def draw_live(j):
     st.progress(len(done) / total, text=f"{len(done)} of {total} solvers done"
                 + (f" · running {running}" if running else ""))
     charts({s: snap[s] for s in j.settings["solvers"] if s in snap},
-           suffix=services.live_key("", j))
+           suffix=services.live_key("", j), live=True)
 
 
 services.follow("race", job, draw_live)
