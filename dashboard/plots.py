@@ -72,7 +72,7 @@ def convergence(histories: Mapping[str, Mapping[str, Sequence[float]]], *, x: st
     fig.update_xaxes(title=AXIS_LABELS.get(x, x), type="log" if log_x else "linear")
     top = max((float(np.nanmax(t.y)) for t in fig.data if len(t.y)), default=1.0)
     low = min((float(np.nanmin(t.y)) for t in fig.data if len(t.y)), default=1.0)
-    wide = log_y and low > 0 and top / low > 10  # more than a decade: label 1-2-5 only
+    wide = log_y and low > 0 and top / low > 3 and top >= 1e3  # long SI labels: 1-2-5 only
     fig.update_yaxes(title=AXIS_LABELS.get(y, y) + (" (log)" if log_y else ""),
                      type="log" if log_y else "linear",
                      tickformat=".3~s" if top >= 1e3 else ".3~g", dtick="D2" if wide else None)
