@@ -86,3 +86,6 @@ if out.consensus:
                                     title=f"Rank {r}: samples reordered by average linkage"))
     st.caption("Dark blocks on the diagonal are groups of samples that every restart puts "
                "together; pale blue cells are pairs the restarts disagree on.")
+    st.button(f"Use rank {r} on the other pages", key="rank_use", on_click=state.set_rank,
+              args=(r,), icon=":material/check:", disabled=state.get_rank() == r,
+              help=f"The shared rank is now {state.get_rank()}.")

@@ -117,6 +117,11 @@ def test_rank_page_small_multiples_with_baseline_and_marks(app, figures):
     cons = [f for t, f in figs.items() if t and t.startswith("Rank ")][0]
     z = np.array(cons["data"][0]["z"])
     assert z.shape == (100, 100) and np.allclose(np.diag(z), 1)
+    at.select_slider(key="rank_show").set_value(3).run()
+    at.button(key="rank_use").click().run()
+    assert at.session_state["nmfx_rank"] == 3
+    at.switch_page(FIT).run()
+    assert not at.exception and "rank 3" in at.success[0].value        # shared rank used
 
 
 def test_restarts_page_alignment_and_ambiguity(app, figures):
