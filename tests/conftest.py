@@ -150,6 +150,7 @@ def shot():
 
     def take(page, name: str) -> Path:
         path = SCREENSHOTS / f"{name}.png"
+        path.parent.mkdir(parents=True, exist_ok=True)  # names may hold a sub-folder
         page.screenshot(path=str(path), animations="disabled")
         return path
 
