@@ -64,9 +64,13 @@ if last is None or last["dataset_key"] != key:
     st.stop()
 
 out, s = last["outcome"], last["settings"]
-st.success(f"{s['solver']} · {s['loss']} · rank {out.rank}: relative error "
-           f"{out.rel_error:.4g} after {out.n_iter} iterations ({out.seconds:.3g} s) — "
-           f"{out.message}", icon=":material/check_circle:")
+summary = (f"{s['solver']} · {s['loss']} · rank {out.rank}: relative error {out.rel_error:.4g} "
+           f"after {out.n_iter} iterations ({out.seconds:.3g} s) — {out.message}")
+if out.status in ("max_iter", "diverged"):  # nmfcore's ConvergenceWarning, shown as a warning
+    st.warning(summary + " Raise the iterations or tol to let it finish.",
+               icon=":material/warning:")
+else:
+    st.success(summary, icon=":material/check_circle:")
 
 tab_conv, tab_fac, tab_mem, tab_rec = st.tabs(["Convergence", "Factors W and H",
                                                 "Memberships", "Reconstruction"])

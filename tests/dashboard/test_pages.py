@@ -31,7 +31,7 @@ def test_fit_page_runs_and_draws_factors_of_swimmer(app, figures):
     at = app("swimmer")
     at.switch_page(FIT).run()
     assert not at.exception and not at.error
-    assert "rank 17" in at.success[0].value
+    assert "rank 17" in (at.success or at.warning)[0].value
     figs = _by_title(figures(at))
     loss = figs["Loss"]
     assert loss["layout"]["yaxis"]["type"] == "log"
@@ -47,7 +47,7 @@ def test_fit_page_runs_and_draws_factors_of_swimmer(app, figures):
 
     at.selectbox(key="fit_solver").set_value("hals")
     at.button(key="FormSubmitter:fit_form-Run fit").click().run()
-    assert not at.exception and at.success[0].value.startswith("hals")
+    assert not at.exception and (at.success or at.warning)[0].value.startswith("hals")
 
 
 def test_fit_page_scores_memberships_against_known_labels(app):
@@ -121,7 +121,7 @@ def test_rank_page_small_multiples_with_baseline_and_marks(app, figures):
     at.button(key="rank_use").click().run()
     assert at.session_state["nmfx_rank"] == 3
     at.switch_page(FIT).run()
-    assert not at.exception and "rank 3" in at.success[0].value        # shared rank used
+    assert not at.exception and "rank 3" in (at.success or at.warning)[0].value  # shared rank
 
 
 def test_restarts_page_alignment_and_ambiguity(app, figures):
