@@ -106,8 +106,12 @@ def factorize(X, rank, *, solver="mu", loss="frobenius", init="nndsvda", W0=None
             f"X's largest entry is about 2**{-k}: its squared error is not representable in "
             "floating point. Divide X by a constant first (e.g. X / X.max(): the factors simply "
             "scale with it), or use loss='kl'.")
-    root = 2.0 ** (k // 2)
-    loss_scale = 2.0 ** (2 * k if loss == "frobenius" else k)
+    if loss == "kl" and not np.isfinite(np.ldexp(float(data.X.sum()), -k)):
+        raise v.NMFInputError(
+            "X's entries sum to more than the largest floating-point number, so its KL "
+            "divergence is not representable. Divide X by a constant first (e.g. X / X.max()).")
+    root = float(np.ldexp(1.0, k // 2))
+    loss_scale = float(np.ldexp(1.0, 2 * k if loss == "frobenius" else k))
     with np.errstate(over="ignore"):
         l1_s = float(np.ldexp(l1, 3 * k // 2 if loss == "frobenius" else k // 2))
         l2_s = float(np.ldexp(l2, k if loss == "frobenius" else 0))
@@ -188,7 +192,12 @@ def _run(engine, data, max_iter, tol, max_time, callback, root, loss_scale):
         except StopIteration:
             return True
 
-    obj, sq = engine.start()   # evaluating the start is not solver progress: seconds start at 0
+    with np.errstate(over="ignore", invalid="ignore"):
+        obj, sq = engine.start()   # evaluating the start is not solver progress: seconds start at 0
+    if not (np.isfinite(obj) and np.isfinite(obj / loss_scale)):
+        raise v.NMFInputError(
+            "the starting point's loss is not representable: W0 @ H0 is far outside the scale of "
+            "X. Rescale W0 and H0 (e.g. to sqrt(X.mean() / rank)), or use a named init.")
     elapsed = 0.0
     first = obj
     if record(0, elapsed, obj, sq):

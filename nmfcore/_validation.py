@@ -174,7 +174,7 @@ def check_array(X, *, missing: str | None = None, mask=None, unit_scale: bool = 
     # Work at unit scale: multiplying by a power of two is exact, and it keeps squares, products
     # and the solvers' small guards (delta, floors) meaningful for data of any magnitude.
     exponent = unit_exponent(top) if unit_scale else 0
-    flat *= 2.0 ** exponent
+    np.ldexp(flat, exponent, out=flat)  # exact, also for subnormal data (2**exponent may overflow)
     norm_sq = float(np.dot(flat, flat))
     m = None if observed is None else observed.astype(dtype)
     return PreparedData(X=X, mask=m, norm_sq=norm_sq, exponent=exponent)

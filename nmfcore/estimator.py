@@ -8,7 +8,7 @@ import scipy.sparse as sp
 
 from . import _validation as v
 from ._factorize import factorize
-from .losses import KL_FLOOR
+from .losses import kl_floor
 from .solvers.anls import nnls_bpp
 
 
@@ -113,7 +113,7 @@ class NMF:
             # W re-solved exactly for the final components: never a worse fit, and the same
             # weights transform(X) returns.
             W = self.transform(X)
-        self.reconstruction_err_ = float(np.linalg.norm(_dense(X) - W @ res.H))
+        self.reconstruction_err_ = _residual_norm(X, W, res.H)
         return W
 
     def fit(self, X, y=None, **params):
@@ -132,12 +132,25 @@ class NMF:
     def transform(self, X):
         """Weights ``W`` (n_samples, n_components) of new samples for the fitted components."""
         self._check_fitted()
-        data = v.check_array(X, unit_scale=False)
+        data = v.check_array(X)      # at unit scale: X_s = 2**a X
         if data.shape[1] != self.n_features_in_:
             raise v.NMFInputError(f"X has {data.shape[1]} features, but NMF is expecting "
                                   f"{self.n_features_in_} features as input (as in fit).")
-        H = self.components_.astype(data.dtype)
-        return project_weights(data.X, H, loss=self.loss, l1=self.l1, l2=self.l2)
+        H = self.components_
+        b = v.unit_exponent(float(H.max())) if H.max() > 0 else 0
+        H_s = np.ldexp(H, b).astype(data.dtype)   # H_s = 2**b H, so W = 2**(b - a) W_s
+        a = data.exponent
+        if self.loss == "frobenius":
+            l1, l2 = np.ldexp(self.l1, a + b), np.ldexp(self.l2, 2 * b)
+        else:
+            l1, l2 = np.ldexp(self.l1, b), np.ldexp(self.l2, 2 * b - a)
+        with np.errstate(over="ignore"):
+            W = np.ldexp(project_weights(data.X, H_s, loss=self.loss, l1=l1, l2=l2), b - a)
+        if not np.isfinite(W).all():
+            raise v.NMFInputError(
+                "the weights of these samples are not representable: X is far outside the scale "
+                "of the training data (rescale X like the data the model was fitted on).")
+        return W
 
     def inverse_transform(self, X=None, *, Xt=None):
         """``W @ components_``: the data reconstructed from weights of shape (n, n_components)."""
@@ -149,9 +162,13 @@ class NMF:
         return W @ self.components_
 
 
-def _dense(X):
-    X = v.check_array(X, unit_scale=False).X
-    return X.toarray() if sp.issparse(X) else X
+def _residual_norm(X, W, H) -> float:
+    """``||X - W H||_F`` computed at unit scale (so it is finite whenever the answer is)."""
+    data = v.check_array(X)
+    k = data.exponent
+    Xs = data.X.toarray() if sp.issparse(data.X) else data.X
+    WH = np.ldexp(W.astype(np.float64), k // 2) @ np.ldexp(H.astype(np.float64), k - k // 2)
+    return float(np.ldexp(np.linalg.norm(Xs - WH), -k))
 
 
 def project_weights(X, H, *, loss="frobenius", l1=0.0, l2=0.0, n_iter=200):
@@ -171,11 +188,11 @@ def project_weights(X, H, *, loss="frobenius", l1=0.0, l2=0.0, n_iter=200):
         G = H @ H.T + l2 * np.eye(H.shape[0])
         return np.ascontiguousarray(nnls_bpp(G, HXt - l1).T)
     # KL: multiplicative updates on W alone
-    W = np.full((X.shape[0], H.shape[0]), max(float(X.mean()), KL_FLOOR) / H.shape[0] ** 0.5,
+    W = np.full((X.shape[0], H.shape[0]), max(float(X.mean()), kl_floor(H.dtype)) / H.shape[0] ** 0.5,
                 dtype=H.dtype)
     Xd = X.toarray() if sp.issparse(X) else X
     rowsum = H.sum(axis=1)[None, :]
     for _ in range(n_iter):
-        R = Xd / np.maximum(W @ H, KL_FLOOR)
+        R = Xd / np.maximum(W @ H, kl_floor(H.dtype))
         W *= (R @ H.T) / np.maximum(rowsum + l2 * W + l1, 1e-16)
     return W

@@ -56,9 +56,13 @@ def initialize(X, rank: int, init: str = "nndsvda", random_state=None):
     top = float(X.max())
     k = unit_exponent(top) if top > 0 else 0
     if k:
-        W, H = initialize(X * 2.0 ** k, rank, init, rng)
-        root = 2.0 ** (k // 2)
-        return W / root, H / root
+        Xs = X.copy()
+        if sp.issparse(Xs):
+            np.ldexp(Xs.data, k, out=Xs.data)
+        else:
+            Xs = np.ldexp(X, k).astype(X.dtype, copy=False)
+        W, H = initialize(Xs, rank, init, rng)
+        return np.ldexp(W, -(k // 2)), np.ldexp(H, -(k // 2))
     dtype = X.dtype if X.dtype in (np.float32, np.float64) else np.float64
     m, n = X.shape
     mean = float(X.sum()) / (m * n)

@@ -16,8 +16,10 @@ import scipy.sparse as sp
 
 LOSSES = ("frobenius", "kl")
 
-# Entries of WH are floored here inside logs and ratios of the KL loss.
-KL_FLOOR = 1e-300
+def kl_floor(dtype) -> float:
+    """Floor for entries of WH inside the logs and ratios of the KL loss: the smallest normal
+    number of the working dtype (so float32 never divides by an underflowed zero)."""
+    return float(np.finfo(dtype).tiny)
 # Non-zeros processed per chunk when evaluating WH at the non-zeros of a sparse X: small enough
 # that the gathered rows of W and H stay in cache (about 2x faster than one big gather).
 _CHUNK = 2048
@@ -89,12 +91,12 @@ def sq_error(X, W, H, mask=None) -> float:
 def kl_divergence(X, W, H, mask=None) -> float:
     """Generalized KL divergence ``sum X log(X / WH) - X + WH`` over observed entries."""
     if sp.issparse(X):
-        wh = np.maximum(wh_at_nonzeros(X, W, H), KL_FLOOR)
+        wh = np.maximum(wh_at_nonzeros(X, W, H), kl_floor(W.dtype))
         x = X.data
         pos = x > 0
         total_wh = float(W.sum(axis=0) @ H.sum(axis=1))
         return float(np.sum(x[pos] * np.log(x[pos] / wh[pos])) - x.sum() + total_wh)
-    WH = np.maximum(W @ H, KL_FLOOR)
+    WH = np.maximum(W @ H, kl_floor(W.dtype))
     return kl_from_dense(X, WH, mask)
 
 

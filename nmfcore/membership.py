@@ -4,6 +4,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse as sp
+
+from ._validation import NMFInputError, unit_exponent
 
 
 @dataclass(frozen=True)
@@ -40,9 +43,19 @@ def memberships(W) -> Memberships:
     -------
     Memberships
     """
+    if sp.issparse(W):
+        W = W.toarray()
     W = np.asarray(W, dtype=np.float64)
     if W.ndim != 2:
-        raise ValueError(f"W must be 2-D (n_samples x rank); got {W.ndim} dimension(s).")
+        raise NMFInputError(f"W must be 2-D (n_samples x rank); got {W.ndim} dimension(s).")
+    if not np.isfinite(W).all():
+        raise NMFInputError("W has NaN or infinite entries; memberships need finite weights.")
+    if (W < 0).any():
+        raise NMFInputError(f"W has negative entries (minimum {float(W.min()):.4g}); memberships "
+                            "need the non-negative weights of an NMF fit.")
+    top = float(W.max()) if W.size else 0.0
+    if top > 0:   # normalise at unit scale so huge or tiny weights cannot overflow the row sums
+        W = np.ldexp(W, unit_exponent(top))
     totals = W.sum(axis=1)
     zero = totals <= 0
     P = np.divide(W, totals[:, None], out=np.zeros_like(W), where=~zero[:, None])

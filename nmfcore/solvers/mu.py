@@ -39,6 +39,7 @@ class MultiplicativeUpdates(Solver):
     def __init__(self, data, W, H, **kw):
         super().__init__(data, W, H, **kw)
         self.delta = float(self.opts["delta"])
+        self.floor = losses.kl_floor(W.dtype)
         if self.sparse:
             self.XT, self._perm = self.transpose_csr(self.X)
             self._rows = np.repeat(np.arange(self.X.shape[0]), np.diff(self.X.indptr))
@@ -109,7 +110,7 @@ class MultiplicativeUpdates(Solver):
     # ---- Kullback-Leibler ---------------------------------------------------------------------
     def _ratio(self, WH):
         """``M * X / max(WH, floor)`` into ``WH``'s buffer."""
-        np.maximum(WH, losses.KL_FLOOR, out=WH)
+        np.maximum(WH, self.floor, out=WH)
         np.divide(self.X, WH, out=WH)
         if self.mask is not None:
             WH *= self.mask
@@ -129,7 +130,7 @@ class MultiplicativeUpdates(Solver):
         """Objective and squared error at (W, H) given ``WH = W @ H``; leaves ``M * X / WH`` in
         ``self._R`` (in WH's buffer) for the next H update."""
         W, H, X, M = self._W, self._H, self.X, self.mask
-        np.maximum(WH, losses.KL_FLOOR, out=WH)
+        np.maximum(WH, self.floor, out=WH)
         log_wh = np.log(WH.ravel()[self._pos])
         if M is None:
             total = float(W.sum(axis=0) @ H.sum(axis=1))
@@ -138,7 +139,7 @@ class MultiplicativeUpdates(Solver):
             total = float(np.vdot(M, WH))
             diff = (X - WH) * M
             sq = float(np.vdot(diff, diff))
-        kl = self._xlogx - float(np.dot(self._xpos, log_wh)) - self._xsum + total
+        kl = max(self._xlogx - float(np.dot(self._xpos, log_wh)) - self._xsum + total, 0.0)
         self._R = self._ratio(WH)
         return kl + losses.penalty(W, H, self.l1, self.l2), max(sq, 0.0)
 
@@ -172,4 +173,4 @@ class MultiplicativeUpdates(Solver):
 
     def _wh_sparse(self):
         wh = losses.wh_at_nonzeros(self.X, self._W, self._H, self._rows)
-        return np.maximum(wh, losses.KL_FLOOR, out=wh)
+        return np.maximum(wh, self.floor, out=wh)

@@ -23,7 +23,12 @@ from ._base import Solver
 
 
 def _top_eig(G) -> float:
-    return float(np.linalg.eigvalsh(G)[-1]) if G.size else 0.0
+    """Largest eigenvalue of a Gram matrix (inf once the iterates have overflowed)."""
+    if not G.size:
+        return 0.0
+    if not np.isfinite(G).all():
+        return np.inf
+    return float(np.linalg.eigvalsh(G)[-1])
 
 
 class ProjectedSGD(Solver):
