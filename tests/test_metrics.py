@@ -22,6 +22,8 @@ def test_ari_and_contingency_match_sklearn(pair):
     pred, true = pair
     np.testing.assert_array_equal(contingency_table(pred, true), contingency_matrix(pred, true))
     assert adjusted_rand_index(pred, true) == pytest.approx(adjusted_rand_score(true, pred), abs=1e-12)
+    table = contingency_matrix(true, pred)          # classes x clusters
+    assert purity(pred, true) == pytest.approx(table.max(axis=0).sum() / len(pred))
 
 
 def test_ari_extremes():
