@@ -107,7 +107,8 @@ def heatmap(M: np.ndarray, *, row_labels: Sequence | None = None,
             col_labels: Sequence | None = None, x_title: str = "column", y_title: str = "row",
             value_title: str = "value", title: str | None = None, sort_rows: bool = False,
             max_rows: int = MAX_ROWS, colorscale: str = SEQ, zmid: float | None = None,
-            height: int | None = None, robust: bool = False) -> go.Figure:
+            height: int | None = None, robust: bool = False,
+            show_values: bool = False) -> go.Figure:
     """A labelled heatmap; ``sort_rows`` groups rows by dominant column; more than ``max_rows``
     rows are averaged into bands (the hover says which). ``robust`` caps the colour scale at
     the 99th percentile so a few large entries do not turn everything else dark (the hover
@@ -127,6 +128,7 @@ def heatmap(M: np.ndarray, *, row_labels: Sequence | None = None,
     fig = go.Figure(go.Heatmap(
         z=M, x=cl, y=rl, colorscale=colorscale, zmid=zmid, zmax=zmax,
         zmin=float(np.nanmin(M)) if zmax is not None else None,
+        texttemplate="%{z:.3~g}" if show_values else None,
         colorbar=dict(title=dict(text=label, side="top")),
         hovertemplate=f"{y_title}: %{{y}}<br>{x_title}: %{{x}}<br>{value_title}: %{{z:.4g}}"
                       "<extra></extra>"))

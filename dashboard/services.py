@@ -320,6 +320,9 @@ def factor_view(ds: Dataset, out: FitOutcome) -> dict:
         view["scores"] = {"purity": metrics.purity(hard, cls),
                           "entropy": metrics.entropy(hard, cls),
                           "adjusted Rand": metrics.adjusted_rand_index(hard, cls)}
+        view["table"] = (metrics.contingency_table(hard, cls),
+                         [f"C{k + 1}" if k >= 0 else "none" for k in np.unique(hard)],
+                         [str(c) for c in np.unique(cls)])
     return view
 
 

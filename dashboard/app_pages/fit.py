@@ -109,6 +109,12 @@ with tab_mem:
         st.caption("Agreement of the hard clusters with the known labels: purity (1 = every "
                    "cluster holds one class), entropy (0 is best), adjusted Rand (1 = same "
                    "partition, about 0 = chance).")
+        counts, clusters, classes = view["table"]
+        st.plotly_chart(plots.heatmap(counts, row_labels=clusters, col_labels=classes,
+                                      x_title="known label", y_title="cluster",
+                                      value_title="samples", colorscale="Blues",
+                                      show_values=True,
+                                      title="Clusters × known labels (counts)"))
     else:
         st.caption("This data set has no known labels, so there is nothing to score against.")
 with tab_rec:

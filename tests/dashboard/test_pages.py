@@ -50,13 +50,17 @@ def test_fit_page_runs_and_draws_factors_of_swimmer(app, figures):
     assert not at.exception and (at.success or at.warning)[0].value.startswith("hals")
 
 
-def test_fit_page_scores_memberships_against_known_labels(app):
+def test_fit_page_scores_memberships_against_known_labels(app, figures):
     at = app("digits")
     at.switch_page(FIT).run()
     assert not at.exception and not at.error
     scores = {m.label: float(m.value) for m in at.metric}
     assert set(scores) == {"purity", "entropy", "adjusted Rand"}
     assert 0.3 < scores["purity"] <= 1 and 0 < scores["adjusted Rand"] < 1
+    table = _by_title(figures(at))["Clusters × known labels (counts)"]["data"][0]
+    assert np.sum(table["z"]) == 1797 and table["x"] == [str(d) for d in range(10)]
+    purity = np.sum(np.max(table["z"], axis=1)) / 1797                 # the same numbers
+    assert abs(purity - scores["purity"]) < 5e-4
 
 
 def test_fit_page_shows_nmfcore_errors_as_messages(app):

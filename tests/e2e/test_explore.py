@@ -67,7 +67,7 @@ def test_fit_page_on_digits(page, shot):
     assert charts_drawn(page, 2) == 2
     no_exception(page)
     shot(page, "fit")
-    for tab, name, n in (("Factors W and H", "fit-factors", 3), ("Memberships", "fit-memberships", 1),
+    for tab, name, n in (("Factors W and H", "fit-factors", 3), ("Memberships", "fit-memberships", 2),
                          ("Reconstruction", "fit-reconstruction", 1)):
         page.get_by_role("tab", name=tab).click()
         assert charts_drawn(page, n) == n
