@@ -153,9 +153,13 @@ def test_two_sessions_race_at_the_same_time(browser, browser_context_args, shot)
         for p in pages:
             choose_demo(p, "planted")
             go(p, "Solver race", "Solver race")
-        pages[1].get_by_label("Iterations (max)").fill("400")
-        for p in pages:  # both start before either is awaited: the races overlap
+        pages[0].get_by_label("Iterations (max)").fill("3000")
+        pages[1].get_by_label("Iterations (max)").fill("2500")
+        for p in pages:  # both start before either is awaited
             _start_race(p)
+        for p in pages:  # ... and both are running at the same moment
+            expect(p.get_by_test_id("stButton").get_by_role("button", name="Stop")) \
+                .to_be_visible(timeout=LONG)
         for p in pages:
             expect(p.get_by_role("heading", name="Results")).to_be_visible(timeout=LONG)
             idle(p)
@@ -164,7 +168,7 @@ def test_two_sessions_race_at_the_same_time(browser, browser_context_args, shot)
         with pages[1].expect_download() as dl:
             pages[1].get_by_test_id("stDownloadButton").get_by_role("button").click()
         lines = open(dl.value.path()).read().splitlines()
-        assert max(int(ln.split(",")[1]) for ln in lines[1:]) == 400
+        assert max(int(ln.split(",")[1]) for ln in lines[1:]) == 2500   # its own settings
         shot(pages[0], "race-session-a")
     finally:
         for p in pages:
