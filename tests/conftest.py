@@ -24,6 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "dashboard" / "streamlit_app.py"
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+SERVER_LOG: list[Path] = []
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--disable-dev-shm-usage"]
@@ -89,6 +90,7 @@ def streamlit_server(tmp_path_factory):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     log_path = tmp_path_factory.mktemp("server") / "streamlit.log"
+    SERVER_LOG.append(log_path)
     log = open(log_path, "w")
     env = dict(os.environ, NMF_EXPLORER_DEMO=os.environ.get("NMF_EXPLORER_DEMO", "swimmer"))
     proc = subprocess.Popen(
@@ -121,6 +123,12 @@ def streamlit_server(tmp_path_factory):
             proc.kill()
             proc.wait(timeout=10)
         log.close()
+
+
+@pytest.fixture(scope="session")
+def streamlit_log(streamlit_server) -> Path:
+    """Path of the shared server's log (e.g. to assert that no traceback was logged)."""
+    return SERVER_LOG[-1]
 
 
 @pytest.fixture(scope="session")

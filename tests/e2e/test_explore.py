@@ -18,6 +18,15 @@ CHART = '[data-testid="stPlotlyChart"]'
 LONG = 90_000
 
 
+@pytest.fixture(autouse=True)
+def _no_traceback_in_server_log(streamlit_log):
+    """Errors in background jobs never reach the page as a traceback, nor the server log."""
+    before = streamlit_log.read_text().count("Traceback")
+    yield
+    log = streamlit_log.read_text()
+    assert log.count("Traceback") == before, log[-3000:]
+
+
 def idle(page):
     page.wait_for_selector(IDLE, timeout=LONG)
 
