@@ -163,7 +163,10 @@ class Job:
         except Stopped as exc:
             self.stopped, self.result = True, exc.partial
         except ValueError as exc:       # nmfcore input errors: readable messages
-            self.error = str(exc)
+            if self.stop_requested:     # e.g. stopped before a single restart finished
+                self.stopped = True
+            else:
+                self.error = str(exc)
         except Exception as exc:  # noqa: BLE001 - shown to the user, never a traceback
             self.error = f"{type(exc).__name__}: {exc}"
         finally:
@@ -363,6 +366,9 @@ def live_key(name: str, job: Job) -> str:
 def report(job: Job | None) -> bool:
     """Show a finished job's error or stop notice; True when there is a result to show."""
     if job is None or not job.done:
+        return False
+    if job.stopped and job.result is None:
+        st.info("Stopped before anything finished: nothing to show.", icon=":material/stop:")
         return False
     if job.error:
         st.error(job.error, icon=":material/error:")

@@ -96,3 +96,12 @@ def test_missing_cells_are_masked_in_fit_and_race():
     assert services.race_choices(ds) == ["MU-Frobenius", "MU-KL", "HALS"]
     res = services.run_race(ds, "nan", dict(RACE, solvers=services.race_choices(ds)))
     assert all(np.isfinite(r.W).all() and r.rel_error < 0.2 for r in res.values())
+
+
+def test_immediate_stop_keeps_the_finished_restarts():
+    job = services.start_restarts(load_demo("digits"), "digits", {
+        "rank": 10, "n_restarts": 50, "solver": "mu", "max_iter": 2000, "random_state": 1})
+    job.stop()                           # at once: nmfcore checks after each finished fit
+    assert job.wait(60)
+    assert job.stopped and job.error is None
+    assert 1 <= len(job.result.losses) < 50 and job.result.n_requested == 50
