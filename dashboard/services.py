@@ -470,12 +470,13 @@ class RestartsOutcome:
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
-def _restarts(key: str, settings: dict, _X, _labels=None, _callback=None) -> RestartsOutcome:
+def _restarts(key: str, settings: dict, _X, _labels=None, _callback=None,
+              _n_jobs: int = 1) -> RestartsOutcome:
     from nmfcore.alignment import normalize_factors
 
     kw = dict(settings)
     rank, n = kw.pop("rank"), kw.pop("n_restarts")
-    res = nmfcore.restarts(_X, rank, n_restarts=n, callback=_callback, **kw)
+    res = nmfcore.restarts(_X, rank, n_restarts=n, callback=_callback, n_jobs=_n_jobs, **kw)
     best = int(np.argmin(res.losses))
     out = RestartsOutcome(
         H_raw=np.stack([normalize_factors(f.W, f.H)[1] for f in res.fits]), H=np.array(res.H),
@@ -495,8 +496,10 @@ def start_restarts(ds: Dataset, key: str, settings: dict) -> Job:
         def callback(done, total, result=None):
             job.update(done=int(done), total=int(total))
             return job.stop_requested
-        return _restarts(key, fit_kwargs(ds, settings), ds.X, _labels=ds.row_labels,
-                         _callback=callback)
+        kw = fit_kwargs(ds, settings)
+        n_jobs = int(kw.pop("n_jobs", 1))  # results do not depend on it: not in the cache key
+        return _restarts(key, kw, ds.X, _labels=ds.row_labels, _callback=callback,
+                         _n_jobs=n_jobs)
     return Job("restarts", settings, target, key).start()
 
 

@@ -16,12 +16,14 @@ st.caption(f"**{ds.name}** · {n} × {m}. The same model is fitted from several 
 
 st.session_state["rst_rank"] = min(state.get_rank(), min(n, m))
 with st.form("rst_form"):
-    c = st.columns(5)
+    c = st.columns(6)
     n_restarts = c[0].number_input("Restarts", 2, 200, 10, key="rst_n")
     c[1].number_input("Rank", 1, min(n, m), key="rst_rank", help="Shared with the other pages.")
     solver = c[2].selectbox("Solver", services.SOLVERS, index=2, key="rst_solver")
     max_iter = c[3].number_input("Iterations per run", 1, 5000, 200, key="rst_iter")
     seed = c[4].number_input("Root seed", 0, 2**31 - 1, 0, key="rst_seed")
+    n_jobs = c[5].number_input("Worker processes", 1, services.CPUS, 1,
+                               key="rst_jobs", help="The results do not depend on it.")
     run = st.form_submit_button("Run restarts", type="primary", icon=":material/shuffle:",
                                 on_click=lambda: state.set_rank(st.session_state["rst_rank"]))
 
@@ -31,7 +33,7 @@ if run:
         job.stop()
     settings = {"rank": state.get_rank(), "n_restarts": int(n_restarts), "solver": solver,
                 "init": "random", "max_iter": int(max_iter), "tol": 1e-5,
-                "random_state": int(seed)}
+                "random_state": int(seed), "n_jobs": int(n_jobs)}
     job = services.start_restarts(ds, key, settings)
     state.set_job("restarts", job)
 if job is None or job.key != key:
