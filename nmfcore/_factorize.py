@@ -137,7 +137,7 @@ def factorize(X, rank, *, solver="mu", loss="frobenius", init="nndsvda", W0=None
     engine = cls(data, W, H, loss=loss, l1=l1_s, l2=l2_s, rng=rng, **solver_options)
     status, hist = _run(engine, data, max_iter, tol, max_time, callback, root, loss_scale)
     W_out, H_out = np.array(engine.W / root, order="C"), np.array(engine.H / root, order="C")
-    if status == "max_iter" and tol > 0:
+    if status == "max_iter" and tol > 0 and max_iter > 0:
         warnings.warn(f"{solver} stopped after max_iter={max_iter} iterations before meeting "
                       f"tol={tol}; raise max_iter or tol.", ConvergenceWarning, stacklevel=2)
     return NMFResult(W=W_out, H=H_out, n_iter=len(hist["iteration"]) - 1,
