@@ -72,11 +72,30 @@ def convergence(histories: Mapping[str, Mapping[str, Sequence[float]]], *, x: st
     fig.update_xaxes(title=AXIS_LABELS.get(x, x), type="log" if log_x else "linear")
     top = max((float(np.nanmax(t.y)) for t in fig.data if len(t.y)), default=1.0)
     low = min((float(np.nanmin(t.y)) for t in fig.data if len(t.y)), default=1.0)
-    wide = log_y and low > 0 and top / low > 3 and top >= 1e3  # long SI labels: 1-2-5 only
     fig.update_yaxes(title=AXIS_LABELS.get(y, y) + (" (log)" if log_y else ""),
                      type="log" if log_y else "linear",
-                     tickformat=".3~s" if top >= 1e3 else ".3~g", dtick="D2" if wide else None)
+                     tickformat=".3~s" if top >= 1e3 else ".3~g")
+    if log_y and low > 0 and top / low > 3:
+        vals = log_ticks(low, top)
+        fig.update_yaxes(tickvals=vals, ticktext=[_short_number(v) for v in vals])
     return _layout(fig, title)
+
+
+def log_ticks(low: float, high: float) -> list[float]:
+    """1-2-5 tick values covering ``[low, high]`` (only 1s when that spans many decades)."""
+    first, last = int(np.floor(np.log10(low))), int(np.ceil(np.log10(high)))
+    steps = (1,) if last - first > 4 else (1, 2, 5)
+    vals = [m * 10.0 ** e for e in range(first, last + 1) for m in steps]
+    inside = [v for v in vals if low / 1.5 <= v <= high * 1.5]
+    return inside if len(inside) >= 2 else vals
+
+
+def _short_number(v: float) -> str:
+    """``20000 -> '20k'``, ``0.05 -> '0.05'``: every tick label says its whole value."""
+    for scale, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if v >= scale:
+            return f"{v / scale:g}{suffix}"
+    return f"{v:g}"
 
 
 # ------------------------------------------------------------------ heatmaps
