@@ -3,26 +3,24 @@
 * Every computation is an ``st.cache_data(max_entries=...)`` wrapper keyed by the data set's
   fingerprint (``state.dataset_key()``) plus plain settings; arguments with a leading underscore
   (the matrix, callbacks) are left out of the key.
-* Long work runs in a :class:`Job`: a background thread that calls the cached function with a
-  callback. The callback records live progress into the job and stops the work when the job's
-  stop flag is set, so a Stop button really stops it. Pages poll the job with :func:`watch` and
-  draw into ``st.empty()`` placeholders. A stopped run is never cached.
+* Long work runs in a :class:`dashboard.jobs.Job`: a background thread that calls the cached
+  function with a callback. The callback records live progress into the job and stops the work
+  when the job's stop flag is set, so a Stop button really stops it. A stopped run is never
+  cached. CSV/JSON/snippet exports live in :mod:`dashboard.exports`.
 * nmfcore's ``ValueError`` s become ``job.error`` (shown by the page with ``st.error``).
 """
 from __future__ import annotations
 
-import itertools
 import os
-import threading
-import time
-from dataclasses import dataclass, field
-from typing import Any, Callable
+from dataclasses import dataclass
 
 import numpy as np
 import streamlit as st
 
 import nmfcore
 from nmfcore.datasets import Dataset
+
+from dashboard.jobs import Job, Stopped, history_recorder
 
 
 def _limit_blas_threads() -> None:
@@ -54,14 +52,6 @@ CPUS = os.cpu_count() or 1
 LOSSES = ("frobenius", "kl")
 INITS = ("nndsvda", "nndsvd", "nndsvdar", "random")
 SGD_OPTIONS = ("learning_rate", "batch_size", "decay")
-
-
-class Stopped(Exception):
-    """Raised inside cached functions when the user stops the work (so nothing is cached)."""
-
-    def __init__(self, partial: Any = None):
-        super().__init__("stopped by the user")
-        self.partial = partial
 
 
 @dataclass
@@ -134,105 +124,10 @@ def fit(ds: Dataset, key: str, settings: dict, callback=None) -> FitOutcome:
     return _fit(key, kw, None, ds.X, _callback=callback)
 
 
-# ------------------------------------------------------------------ jobs (background work)
-class Job:
-    """Work running in a thread, with live progress, a stop flag and a result or an error."""
-
-    def __init__(self, kind: str, settings: dict, target: Callable[["Job"], Any],
-                 key: str | None = None):
-        self.kind, self.settings, self._target, self.key = kind, settings, target, key
-        self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._done = threading.Event()
-        self.version = 0
-        self.live: dict = {}          # page-specific progress (histories so far, fractions ...)
-        self.result: Any = None
-        self.error: str | None = None
-        self.stopped = False
-        self.started = time.perf_counter()
-        self.elapsed = 0.0
-        self._thread = threading.Thread(target=self._run, name=f"nmfx-{kind}", daemon=True)
-
-    def start(self) -> "Job":
-        self._thread.start()
-        return self
-
-    def _run(self) -> None:
-        try:
-            self.result = self._target(self)
-        except Stopped as exc:
-            self.stopped, self.result = True, exc.partial
-        except ValueError as exc:       # nmfcore input errors: readable messages
-            if self.stop_requested:     # e.g. stopped before a single restart finished
-                self.stopped = True
-            else:
-                self.error = str(exc)
-        except Exception as exc:  # noqa: BLE001 - shown to the user, never a traceback
-            self.error = f"{type(exc).__name__}: {exc}"
-        finally:
-            self.elapsed = time.perf_counter() - self.started
-            with self._lock:
-                self.version += 1
-            self._done.set()
-
-    def stop(self) -> None:
-        self._stop.set()
-
-    @property
-    def stop_requested(self) -> bool:
-        return self._stop.is_set()
-
-    @property
-    def done(self) -> bool:
-        return self._done.is_set()
-
-    def wait(self, timeout: float | None = None) -> bool:
-        return self._done.wait(timeout)
-
-    def update(self, **fields) -> None:
-        with self._lock:
-            self.live.update(fields)
-            self.version += 1
-
-    def snapshot(self) -> dict:
-        with self._lock:
-            return dict(self.live)
-
-
-def watch(job: Job, render: Callable[[Job], None], interval: float = 0.25) -> None:
-    """Call ``render(job)`` whenever the job has news, until it is done (then once more)."""
-    seen = -1
-    while True:
-        finished = job.done
-        if job.version != seen:
-            seen = job.version
-            render(job)
-        if finished:
-            return
-        time.sleep(interval)
-
-
-def _history_recorder(job: Job, name: str, every: float = 0.1):
-    """A factorize callback that appends to ``job.live[name]`` (throttled) and obeys Stop."""
-    hist = {"iteration": [], "seconds": [], "loss": [], "rel_error": []}
-    last = [0.0]
-
-    def callback(s) -> bool:
-        for k in hist:
-            hist[k].append(float(getattr(s, k)))
-        now = time.perf_counter()
-        if now - last[0] >= every:
-            last[0] = now
-            job.update(**{name: {k: list(v) for k, v in hist.items()}})
-        return job.stop_requested
-
-    return callback
-
-
 # ------------------------------------------------------------------ the pages' main actions
 def start_fit(ds: Dataset, key: str, settings: dict) -> Job:
     def target(job: Job) -> FitOutcome:
-        cb = _history_recorder(job, "fit")
+        cb = history_recorder(job, "fit")
         return fit(ds, key, settings, callback=cb)
     return Job("fit", settings, target, key).start()
 
@@ -270,7 +165,7 @@ def run_race(ds: Dataset, key: str, race: dict, job: Job | None = None) -> dict:
     for name, kw in race_entries(race):
         if job is not None and job.stop_requested:
             break
-        cb = _history_recorder(job, name) if job is not None else None
+        cb = history_recorder(job, name) if job is not None else None
         try:
             results[name] = _fit(key, fit_kwargs(ds, kw), shared, ds.X, _W0=W0, _H0=H0,
                                  _callback=cb)
@@ -334,118 +229,6 @@ def sample_pair(ds: Dataset, out: FitOutcome, i: int) -> tuple[np.ndarray, np.nd
     x = ds.X[i]
     x = np.asarray(x.toarray() if hasattr(x, "toarray") else x, dtype=float).ravel()
     return x, out.W[i] @ out.H
-
-
-# ------------------------------------------------------------------ Streamlit glue for jobs
-def follow(kind: str, job: Job | None, draw: Callable[[Job], None]) -> None:
-    """While ``job`` runs: a Stop button and live drawing via ``draw(job)`` inside an
-    ``st.empty()`` (call ``st.plotly_chart`` there with ``key=live_key(...)``)."""
-    if job is None or job.done:
-        return
-    stop_slot, live_slot = st.empty(), st.empty()
-    stop_slot.button("Stop", key=f"{kind}_stop", on_click=job.stop, icon=":material/stop:",
-                     help="Stops the running work; what was computed so far is kept.")
-
-    def render(j: Job) -> None:
-        with live_slot.container():
-            draw(j)
-
-    watch(job, render)
-    stop_slot.empty()
-    live_slot.empty()
-
-
-_DRAWS = itertools.count()
-
-
-def live_key(name: str, job: Job) -> str:
-    """A unique element key per live redraw (Streamlit refuses two equal auto IDs in a run)."""
-    return f"{name}-live-{id(job)}-{next(_DRAWS)}"
-
-
-def report(job: Job | None) -> bool:
-    """Show a finished job's error or stop notice; True when there is a result to show."""
-    if job is None or not job.done:
-        return False
-    if job.stopped and job.result is None:
-        st.info("Stopped before anything finished: nothing to show.", icon=":material/stop:")
-        return False
-    if job.error:
-        st.error(job.error, icon=":material/error:")
-        return False
-    if job.stopped:
-        st.warning("Stopped on request: the results below are what was computed up to then "
-                   "(not cached).", icon=":material/pause_circle:")
-    return job.result is not None
-
-
-# ------------------------------------------------------------------ export
-def _frame(A, index, columns):
-    import pandas as pd
-
-    return pd.DataFrame(np.asarray(A), index=list(index), columns=list(columns))
-
-
-def export_tables(ds: Dataset, out: FitOutcome) -> dict[str, str]:
-    """CSV text of W, H, the memberships (with hard cluster) and the loss history."""
-    rows = ds.row_labels or [f"sample {i}" for i in range(out.W.shape[0])]
-    cols = ds.col_labels or [f"feature {j}" for j in range(out.H.shape[1])]
-    comps = [f"C{k + 1}" for k in range(out.rank)]
-    view = factor_view(ds, out)
-    mem = _frame(view["M"], rows, comps)
-    mem["hard_cluster"] = [f"C{k + 1}" if k >= 0 else "" for k in view["hard"]]
-    if ds.classes is not None:
-        mem["known_label"] = list(ds.classes)
-    hist = _frame(np.column_stack([out.history[k] for k in
-                                   ("iteration", "seconds", "loss", "rel_error")]),
-                  range(len(out.history["loss"])), ["iteration", "seconds", "loss", "rel_error"])
-    hist["iteration"] = hist["iteration"].astype(int)
-    return {"W.csv": _frame(out.W, rows, comps).to_csv(index_label="sample"),
-            "H.csv": _frame(out.H, comps, cols).to_csv(index_label="component"),
-            "memberships.csv": mem.to_csv(index_label="sample"),
-            "history.csv": hist.to_csv(index=False)}
-
-
-def data_csv(ds: Dataset) -> str:
-    X = ds.X.toarray() if hasattr(ds.X, "toarray") else np.asarray(ds.X)
-    rows = ds.row_labels or [f"sample {i}" for i in range(X.shape[0])]
-    cols = ds.col_labels or [f"feature {j}" for j in range(X.shape[1])]
-    return _frame(X, rows, cols).to_csv(index_label="sample")
-
-
-def is_demo(ds: Dataset, source: str | None) -> bool:
-    from nmfcore import datasets
-
-    return source == "demo" and ds.name in datasets.list_demos()
-
-
-def settings_json(ds: Dataset, out: FitOutcome, source: str | None) -> str:
-    import json
-
-    doc = {"data": {"name": ds.name, "source": source, "shape": list(ds.X.shape)},
-           "factorize": {k: _plain(v) for k, v in out.params.items()},
-           "result": {"n_iter": out.n_iter, "status": out.status,
-                      "rel_error": out.rel_error, "seconds": out.seconds}}
-    return json.dumps(doc, indent=2)
-
-
-def _plain(v):
-    if isinstance(v, np.generic):
-        return v.item()
-    return v if isinstance(v, (int, float, str, bool, type(None), list, dict)) else repr(v)
-
-
-def snippet(ds: Dataset, out: FitOutcome, source: str | None) -> str:
-    """Python that reproduces the fit with nmfcore (``W``, ``H`` equal to the dashboard's)."""
-    kw = {k: _plain(v) for k, v in out.params.items()}
-    args = ",\n    ".join(f"{k}={v!r}" for k, v in kw.items() if k not in ("X", "rank"))
-    if is_demo(ds, source):
-        load = (f"from nmfcore.datasets import load_demo\n\nX = load_demo({ds.name!r}).X")
-    else:
-        load = ("import pandas as pd\n\n# data.csv: the 'Data (CSV)' download of this page\n"
-                "X = pd.read_csv('data.csv', index_col=0).to_numpy(dtype=float)")
-    return (f"import nmfcore\n{load}\n\nres = nmfcore.factorize(\n    X, {out.rank},\n    {args},\n)\n"
-            "W, H = res.W, res.H\nprint(res)\n")
 
 
 # ------------------------------------------------------------------ restarts

@@ -47,6 +47,16 @@ def get_dataset() -> Dataset | None:
     return st.session_state.get(_DATASET)
 
 
+def require_dataset() -> tuple[Dataset, str]:
+    """The current data set and its key; without one, a pointer to the Data page and
+    ``st.stop()`` (the page ends there)."""
+    ds = get_dataset()
+    if ds is None:
+        st.info("No data set yet: pick a demo or upload a CSV on the Data page.")
+        st.stop()
+    return ds, dataset_key()
+
+
 def dataset_key() -> str | None:
     """Hashable token that changes whenever the current data set changes."""
     return st.session_state.get(_DATASET_KEY)
@@ -93,7 +103,7 @@ _LAST_FIT = "nmfx_last_fit"
 
 
 def get_job(kind: str):
-    """The latest background job of a page (``services.Job``) in this session, or None."""
+    """The latest background job of a page (``dashboard.jobs.Job``) in this session, or None."""
     return st.session_state.setdefault(_JOBS, {}).get(kind)
 
 

@@ -2,7 +2,7 @@
 Python snippet that reproduces it with nmfcore."""
 import streamlit as st
 
-from dashboard import services, state
+from dashboard import exports, state
 
 st.title("Export")
 ds = state.get_dataset()
@@ -18,24 +18,24 @@ st.caption(f"Last fit: **{ds.name}** · {out.solver} · {out.loss} · rank {out.
            f"{out.n_iter} iterations · relative error {out.rel_error:.4g}")
 
 st.subheader("Tables (CSV)")
-tables = services.export_tables(ds, out)
+tables = exports.export_tables(ds, out)
 cols = st.columns(len(tables) + 1)
 for col, (fname, text) in zip(cols, tables.items()):
     col.download_button(fname, text, fname, "text/csv", key=f"export_{fname}",
                         on_click="ignore", icon=":material/download:")
-if not services.is_demo(ds, source):
-    cols[-1].download_button("data.csv", services.data_csv(ds), "data.csv", "text/csv",
+if not exports.is_demo(ds, source):
+    cols[-1].download_button("data.csv", exports.data_csv(ds), "data.csv", "text/csv",
                              key="export_data", on_click="ignore", icon=":material/download:",
                              help="The matrix that was factorized (the snippet reads it).")
 
 st.subheader("Settings (JSON)")
-settings = services.settings_json(ds, out, source)
+settings = exports.settings_json(ds, out, source)
 st.code(settings, language="json")
 st.download_button("settings.json", settings, "settings.json", "application/json",
                    key="export_json", on_click="ignore", icon=":material/download:")
 
 st.subheader("Reproduce with nmfcore")
-code = services.snippet(ds, out, source)
+code = exports.snippet(ds, out, source)
 st.code(code, language="python")
 st.download_button("reproduce.py", code, "reproduce.py", "text/x-python", key="export_py",
                    on_click="ignore", icon=":material/download:")

@@ -1,14 +1,10 @@
 """Fit & factors: one factorization of the current data set and everything it says."""
 import streamlit as st
 
-from dashboard import plots, services, state
+from dashboard import jobs, plots, services, state
 
 st.title("Fit & factors")
-ds = state.get_dataset()
-if ds is None:
-    st.info("No data set yet: pick a demo or upload a CSV on the Data page.")
-    st.stop()
-key = state.dataset_key()
+ds, key = state.require_dataset()
 n, m = ds.X.shape
 st.caption(f"**{ds.name}** · {n} samples × {m} features · {ds.description}")
 
@@ -53,11 +49,11 @@ def draw_live(j):
                 f"{j.settings['max_iter']}")
     if h:
         st.plotly_chart(plots.convergence({j.settings["solver"]: h}, title="Loss so far"),
-                        key=services.live_key("fit", j))
+                        key=jobs.live_key("fit", j))
 
 
-services.follow("fit", job, draw_live)
-if services.report(job) and (last is None or last["outcome"] is not job.result):
+jobs.follow("fit", job, draw_live)
+if jobs.report(job) and (last is None or last["outcome"] is not job.result):
     state.set_last_fit(job.settings, job.result)
     last = state.get_last_fit()
 if last is None or last["dataset_key"] != key:

@@ -1,14 +1,10 @@
 """Solver race: several solvers from one shared start, drawn live, stoppable."""
 import streamlit as st
 
-from dashboard import plots, services, state
+from dashboard import jobs, plots, services, state
 
 st.title("Solver race")
-ds = state.get_dataset()
-if ds is None:
-    st.info("No data set yet: pick a demo or upload a CSV on the Data page.")
-    st.stop()
-key = state.dataset_key()
+ds, key = state.require_dataset()
 n, m = ds.X.shape
 st.caption(f"**{ds.name}** · {n} × {m}. Every solver starts from the same W0, H0 (computed once) "
            "and they run one after another, so their wall times compare fairly.")
@@ -86,11 +82,11 @@ def draw_live(j):
     st.progress(len(done) / total, text=f"{len(done)} of {total} solvers done"
                 + (f" · running {running}" if running else ""))
     charts({s: snap[s] for s in j.settings["solvers"] if s in snap},
-           suffix=services.live_key("", j), live=True)
+           suffix=jobs.live_key("", j), live=True)
 
 
-services.follow("race", job, draw_live)
-if not services.report(job):
+jobs.follow("race", job, draw_live)
+if not jobs.report(job):
     st.stop()
 results = {k: v for k, v in job.result.items() if v is not None}
 charts({name: r.history for name, r in results.items()})

@@ -1,14 +1,10 @@
 """Rank: every common rank criterion over a range of ranks, side by side."""
 import streamlit as st
 
-from dashboard import plots, services, state
+from dashboard import jobs, plots, services, state
 
 st.title("Choose the rank")
-ds = state.get_dataset()
-if ds is None:
-    st.info("No data set yet: pick a demo or upload a CSV on the Data page.")
-    st.stop()
-key = state.dataset_key()
+ds, key = state.require_dataset()
 n, m = ds.X.shape
 top = min(n, m)
 st.caption(f"**{ds.name}** · {n} × {m}. Each rank is fitted from several random starts, on "
@@ -52,8 +48,8 @@ def draw_live(j):
     st.progress(done / total if total else 0.0, text=text)
 
 
-services.follow("rank", job, draw_live)
-if not services.report(job):
+jobs.follow("rank", job, draw_live)
+if not jobs.report(job):
     st.stop()
 out = job.result
 ranks = out.table.get("rank", [])

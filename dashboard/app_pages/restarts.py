@@ -1,14 +1,10 @@
 """Restarts: the same model from many random starts, aligned and compared (non-uniqueness)."""
 import streamlit as st
 
-from dashboard import plots, services, state
+from dashboard import jobs, plots, services, state
 
 st.title("Restarts & non-uniqueness")
-ds = state.get_dataset()
-if ds is None:
-    st.info("No data set yet: pick a demo or upload a CSV on the Data page.")
-    st.stop()
-key = state.dataset_key()
+ds, key = state.require_dataset()
 n, m = ds.X.shape
 st.caption(f"**{ds.name}** · {n} × {m}. The same model is fitted from several random starts; "
            "the components are then rescaled to unit norm and matched to the best run "
@@ -47,8 +43,8 @@ def draw_live(j):
     st.progress(done / max(total, 1), text=f"{done} of {total} runs finished")
 
 
-services.follow("restarts", job, draw_live)
-if not services.report(job):
+jobs.follow("restarts", job, draw_live)
+if not jobs.report(job):
     st.stop()
 res = job.result
 runs = [f"run {i + 1}" for i in range(len(res.losses))]

@@ -1,0 +1,77 @@
+"""What the Export page offers: CSV tables of a fit, the settings as JSON, and a Python
+snippet that reproduces the fit with nmfcore."""
+from __future__ import annotations
+
+import numpy as np
+
+from nmfcore.datasets import Dataset
+
+from dashboard.services import FitOutcome, factor_view
+
+
+def _frame(A, index, columns):
+    import pandas as pd
+
+    return pd.DataFrame(np.asarray(A), index=list(index), columns=list(columns))
+
+
+def export_tables(ds: Dataset, out: FitOutcome) -> dict[str, str]:
+    """CSV text of W, H, the memberships (with hard cluster) and the loss history."""
+    rows = ds.row_labels or [f"sample {i}" for i in range(out.W.shape[0])]
+    cols = ds.col_labels or [f"feature {j}" for j in range(out.H.shape[1])]
+    comps = [f"C{k + 1}" for k in range(out.rank)]
+    view = factor_view(ds, out)
+    mem = _frame(view["M"], rows, comps)
+    mem["hard_cluster"] = [f"C{k + 1}" if k >= 0 else "" for k in view["hard"]]
+    if ds.classes is not None:
+        mem["known_label"] = list(ds.classes)
+    hist = _frame(np.column_stack([out.history[k] for k in
+                                   ("iteration", "seconds", "loss", "rel_error")]),
+                  range(len(out.history["loss"])), ["iteration", "seconds", "loss", "rel_error"])
+    hist["iteration"] = hist["iteration"].astype(int)
+    return {"W.csv": _frame(out.W, rows, comps).to_csv(index_label="sample"),
+            "H.csv": _frame(out.H, comps, cols).to_csv(index_label="component"),
+            "memberships.csv": mem.to_csv(index_label="sample"),
+            "history.csv": hist.to_csv(index=False)}
+
+
+def data_csv(ds: Dataset) -> str:
+    X = ds.X.toarray() if hasattr(ds.X, "toarray") else np.asarray(ds.X)
+    rows = ds.row_labels or [f"sample {i}" for i in range(X.shape[0])]
+    cols = ds.col_labels or [f"feature {j}" for j in range(X.shape[1])]
+    return _frame(X, rows, cols).to_csv(index_label="sample")
+
+
+def is_demo(ds: Dataset, source: str | None) -> bool:
+    from nmfcore import datasets
+
+    return source == "demo" and ds.name in datasets.list_demos()
+
+
+def settings_json(ds: Dataset, out: FitOutcome, source: str | None) -> str:
+    import json
+
+    doc = {"data": {"name": ds.name, "source": source, "shape": list(ds.X.shape)},
+           "factorize": {k: _plain(v) for k, v in out.params.items()},
+           "result": {"n_iter": out.n_iter, "status": out.status,
+                      "rel_error": out.rel_error, "seconds": out.seconds}}
+    return json.dumps(doc, indent=2)
+
+
+def _plain(v):
+    if isinstance(v, np.generic):
+        return v.item()
+    return v if isinstance(v, (int, float, str, bool, type(None), list, dict)) else repr(v)
+
+
+def snippet(ds: Dataset, out: FitOutcome, source: str | None) -> str:
+    """Python that reproduces the fit with nmfcore (``W``, ``H`` equal to the dashboard's)."""
+    kw = {k: _plain(v) for k, v in out.params.items()}
+    args = ",\n    ".join(f"{k}={v!r}" for k, v in kw.items() if k not in ("X", "rank"))
+    if is_demo(ds, source):
+        load = (f"from nmfcore.datasets import load_demo\n\nX = load_demo({ds.name!r}).X")
+    else:
+        load = ("import pandas as pd\n\n# data.csv: the 'Data (CSV)' download of this page\n"
+                "X = pd.read_csv('data.csv', index_col=0).to_numpy(dtype=float)")
+    return (f"import nmfcore\n{load}\n\nres = nmfcore.factorize(\n    X, {out.rank},\n    {args},\n)\n"
+            "W, H = res.W, res.H\nprint(res)\n")
