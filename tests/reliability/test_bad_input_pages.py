@@ -148,7 +148,11 @@ def test_rank_page_any_value(page):
     at = page(RANK)
     base = {"rank_restarts": 2, "rank_iter": 5, "rank_range": (1, 2), "rank_folds": 1,
             "rank_solver": "hals"}
-    for values in RANK_CASES:
+    cases = list(RANK_CASES)
+    if any(w.key == "rank_jobs" for w in at.number_input):     # "Worker processes"
+        base["rank_jobs"] = 1
+        cases += [{"rank_jobs": 0}, {"rank_jobs": -1}, {"rank_jobs": 999}, {"rank_jobs": 2}]
+    for values in cases:
         at = submit(at, RANK, **{**base, **values})
         assert_sane(at, f"rank {values}")
         assert at.get("plotly_chart") or messages(at) or at.info, values

@@ -11,69 +11,13 @@ from __future__ import annotations
 import ast
 import os
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 import nmfcore
-from rel_helpers import FIGURES, ROOT
-
-
-# ------------------------------------------------------------------ /proc helpers
-def _ppid_map() -> dict[int, tuple[int, str]]:
-    out = {}
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{d}/stat").read_text()
-        except OSError:
-            continue
-        # pid (comm) state ppid ...; comm may hold spaces/parens: split at the last ')'
-        comm = stat[stat.index("(") + 1:stat.rindex(")")]
-        fields = stat[stat.rindex(")") + 2:].split()
-        if fields[0] == "Z":        # zombies are not running; they are reaped by their parent
-            continue
-        out[int(d)] = (int(fields[1]), comm)
-    return out
-
-
-def descendants(pid: int) -> dict[int, str]:
-    """Live (non-zombie) descendants of ``pid``: {pid: cmdline}."""
-    table = _ppid_map()
-    found, frontier = {}, [pid]
-    while frontier:
-        p = frontier.pop()
-        for child, (parent, comm) in table.items():
-            if parent == p and child not in found:
-                try:
-                    cmd = Path(f"/proc/{child}/cmdline").read_bytes().replace(b"\0", b" ")
-                    found[child] = cmd.decode(errors="replace").strip() or comm
-                except OSError:
-                    found[child] = comm
-                frontier.append(child)
-    return found
-
-
-def _workers(pid: int) -> dict[int, str]:
-    """Descendants except the multiprocessing forkserver and resource tracker themselves (they
-    stay by design). Pool workers forked by the forkserver keep its command line, so they are
-    told apart by their parent: the forkserver's children are counted."""
-    table = _ppid_map()
-    found = descendants(pid)
-    helpers = {p for p, c in found.items()
-               if table.get(p, (None,))[0] == pid and ("forkserver" in c or "resource_tracker" in c)}
-    return {p: c for p, c in found.items() if p not in helpers}
-
-
-def _wait_no_workers(pid: int, before: set, timeout: float = 30.0) -> dict:
-    deadline = time.monotonic() + timeout
-    while True:
-        left = {p: c for p, c in _workers(pid).items() if p not in before}
-        if not left or time.monotonic() > deadline:
-            return left
-        time.sleep(0.1)
+from rel_helpers import FIGURES, ROOT, wait_no_workers
+from rel_helpers import workers as _workers
 
 
 def _slow_data():
@@ -103,7 +47,7 @@ def test_cancelled_pool_leaves_no_worker_processes(what):
     returned = time.perf_counter()
     assert res.cancelled
     assert max(seen_workers) >= 1, "the fits did not run in worker processes"
-    left = _wait_no_workers(me, before)
+    left = wait_no_workers(me, before)
     gone = time.perf_counter()
     assert not left, f"worker processes left after cancelling {what}: {left}"
     FIGURES[f"stop {what} (n_jobs=2)"] = (f"returned {returned - stop_at[0]:.2f} s after the "
@@ -134,7 +78,7 @@ def test_dashboard_stop_ends_the_job(kind):
     else:
         job = services.start_sweep(ds, key, {
             "ranks": (2, 8), "n_restarts": 10, "solver": "mu", "max_iter": 500, "tol": 0.0,
-            "cv_folds": 1, "random_state": 0})
+            "cv_folds": 1, "random_state": 0, "n_jobs": 2})
     deadline = time.monotonic() + 60
     while not job.snapshot() and time.monotonic() < deadline:   # wait until it is working
         time.sleep(0.05)
@@ -144,8 +88,10 @@ def test_dashboard_stop_ends_the_job(kind):
     assert job.wait(timeout=300), f"{kind}: Stop did not end the job"
     took = time.perf_counter() - t0
     assert job.stopped and job.error is None, (job.stopped, job.error)
-    assert not _wait_no_workers(me, before)
-    FIGURES[f"dashboard Stop -> job done ({kind})"] = f"{took:.2f} s"
+    left = wait_no_workers(me, before)
+    assert not left, f"worker processes left after Stop: {left}"
+    FIGURES[f"dashboard Stop -> job done ({kind})"] = f"{took:.2f} s" + (
+        " (sweep on 2 worker processes)" if kind == "rank" else "")
 
 
 # ------------------------------------------------------------------ cache limits
