@@ -3,7 +3,7 @@
 Usage::
 
     python bench/bench_restarts.py [--n-restarts 20] [--rank 10] [--solver mu]
-                                   [--max-iter 200] [--repeats 3]
+                                   [--max-iter 200] [--tol 1e-4] [--repeats 3]
 
 Prints the wall time of ``nmfcore.restarts`` with ``n_jobs=1`` and ``n_jobs=2`` (process pool,
 pool start-up included, fork server already running; best of ``--repeats`` interleaved runs), the speed-up, whether the results are
@@ -59,14 +59,16 @@ def main() -> None:
     ap.add_argument("--rank", type=int, default=10)
     ap.add_argument("--solver", default="mu")
     ap.add_argument("--max-iter", type=int, default=200)
+    ap.add_argument("--tol", type=float, default=1e-4)
     ap.add_argument("--repeats", type=int, default=3)
     a = ap.parse_args()
 
     X = load_digits()
-    kw = dict(n_restarts=a.n_restarts, random_state=0, solver=a.solver, max_iter=a.max_iter)
+    kw = dict(n_restarts=a.n_restarts, random_state=0, solver=a.solver, max_iter=a.max_iter,
+              tol=a.tol)
     warnings.simplefilter("ignore", nmfcore.ConvergenceWarning)
     print(f"digits {X.shape}, rank {a.rank}, {a.n_restarts} restarts, solver={a.solver}, "
-          f"max_iter={a.max_iter}, cpu_count={os.cpu_count()}, best of {a.repeats}")
+          f"max_iter={a.max_iter}, tol={a.tol:g}, cpu_count={os.cpu_count()}, best of {a.repeats}")
 
     print(f"load average before: {os.getloadavg()[0]:.2f}")
     nmfcore.restarts(X, a.rank, n_jobs=2, **{**kw, "n_restarts": 2})   # start the fork server
