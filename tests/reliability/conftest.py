@@ -12,7 +12,6 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import rel_helpers  # noqa: E402
 from rel_helpers import CASES, FIGURES, OUT  # noqa: E402
 
 
