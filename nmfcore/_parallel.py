@@ -284,7 +284,7 @@ def _mp_context():
         from multiprocessing import forkserver
         preload = list(getattr(forkserver._forkserver, "_preload_modules", ["__main__"]))
         if "nmfcore" not in preload:        # only takes effect before the server first starts
-            ctx.set_forkserver_preload(preload + ["nmfcore"])
+            ctx.set_forkserver_preload(preload + ["nmfcore", "threadpoolctl"])
     return ctx
 
 
