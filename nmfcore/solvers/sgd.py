@@ -6,6 +6,9 @@ One iteration is one epoch: the rows of X are shuffled and visited in mini-batch
     W_B <- max(0, W_B - eta_W (R H^T + l2 W_B + l1))
     H   <- max(0, H   - eta_H ((n/|B|) W_B^T R + l2 H + l1))
 
+computed as ``R H^T = W_B (H H^T) - X_B H^T`` and ``W_B^T R = (W_B^T W_B) H - W_B^T X_B``, so the
+residual is never formed and sparse X stays sparse (a batch costs two products with ``X_B``).
+
 Step sizes are ``learning_rate`` divided by the Lipschitz constant of each block's gradient
 (the largest eigenvalue of ``H H^T`` resp. ``(n/|B|) W_B^T W_B``, plus ``l2``), so the same
 ``learning_rate`` works whatever the scale of X: 1 (the default) is the classic ``1/L`` step,
@@ -56,16 +59,21 @@ class ProjectedSGD(Solver):
         m = X.shape[0]
         rate = float(self.opts["learning_rate"]) / (1.0 + float(self.opts["decay"]) * self.epoch)
         project = bool(self.opts["project"])
+        # A new random partition into batches every epoch (fixed batches converge much worse).
         order = self.rng.permutation(m)
         for start in range(0, m, self.batch_size):
             idx = np.sort(order[start:start + self.batch_size])
             Wb = W[idx]
-            Xb = X[idx].toarray() if self.sparse else X[idx]
-            R = Wb @ H
-            R -= Xb
+            Xb = X[idx]
             scale = m / idx.size
-            gW = R @ H.T
-            gH = Wb.T @ R
+            # Gradients from Gram matrices: R = Wb H - Xb is never formed, so a batch costs two
+            # products with Xb (dense or sparse) and a few of size rank.
+            HHt = H @ H.T
+            WbtWb = Wb.T @ Wb
+            gW = Wb @ HHt
+            gW -= Xb @ H.T
+            gH = WbtWb @ H
+            gH -= (Xb.T @ Wb).T
             gH *= scale
             if self.l2:
                 gW += self.l2 * Wb
@@ -73,8 +81,8 @@ class ProjectedSGD(Solver):
             if self.l1:
                 gW += self.l1
                 gH += self.l1
-            step_W = rate / max(_top_eig(H @ H.T) + self.l2, self.tiny)
-            step_H = rate / max(scale * _top_eig(Wb.T @ Wb) + self.l2, self.tiny)
+            step_W = rate / max(_top_eig(HHt) + self.l2, self.tiny)
+            step_H = rate / max(scale * _top_eig(WbtWb) + self.l2, self.tiny)
             Wb -= step_W * gW
             H -= step_H * gH
             if project:
