@@ -120,8 +120,9 @@ class MultiplicativeUpdates(Solver):
         if self.loss != "kl" or self.sparse:
             return super().start()
         X = self.X
-        self._pos = np.flatnonzero(X.ravel() > 0)   # missing entries hold 0, so they are left out
-        self._xpos = X.ravel()[self._pos]
+        positive = X.ravel() > 0          # missing entries hold 0, so they are left out
+        self._pos = None if positive.all() else np.flatnonzero(positive)  # None: no gather needed
+        self._xpos = X.ravel() if self._pos is None else X.ravel()[self._pos]
         self._xlogx = float(np.dot(self._xpos, np.log(self._xpos)))
         self._xsum = float(self._xpos.sum())
         return self._kl_dense_eval(self._W @ self._H)
@@ -131,7 +132,7 @@ class MultiplicativeUpdates(Solver):
         ``self._R`` (in WH's buffer) for the next H update."""
         W, H, X, M = self._W, self._H, self.X, self.mask
         np.maximum(WH, self.floor, out=WH)
-        log_wh = np.log(WH.ravel()[self._pos])
+        log_wh = np.log(WH.ravel() if self._pos is None else WH.ravel()[self._pos])
         if M is None:
             total = float(W.sum(axis=0) @ H.sum(axis=1))
             sq = self.norm_sq - 2.0 * float(np.vdot(X, WH)) + float(np.vdot(W.T @ W, H @ H.T))
