@@ -814,7 +814,7 @@ def write_doc(a, date, code, load0, load1, elapsed, cases, runs, profiles, scale
     all_tgt = []
     for run in runs:
         for c in cases:
-            c.extra = run["extras"][c.name]
+            c.extra = dict(run["extras"][c.name])   # a copy: the next section updates c.extra
         tgt = targets(run["results"], cases, run["f32"], scale if run is runs[0] else None)
         all_tgt.append((run["threads"], tgt))
         (l0, l1) = run["load"]
