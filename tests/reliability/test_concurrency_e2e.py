@@ -174,6 +174,8 @@ def _start(page, kind, action):
         if action == "run":
             page.get_by_label("Restarts per rank").fill("2")
             page.get_by_label("Iterations per fit").fill("20")
+        else:                                # long enough to be still running at Stop
+            page.get_by_label("Iterations per fit").fill("1000")
         page.get_by_role("button", name="Run sweep").click()
 
 
@@ -212,7 +214,8 @@ def _round(browser, server, shapes, rss, sample) -> float:
         for page, (name, kind, action) in zip(pages, SESSIONS):
             _start(page, kind, action)       # all six now work at the same time on the server
             sample()
-        for page, (name, kind, action) in zip(pages, SESSIONS):
+        stop_first = sorted(zip(pages, SESSIONS), key=lambda ps: ps[1][2] != "stop")
+        for page, (name, kind, action) in stop_first:
             _finish(page, kind, action)
             sample()
         for page, (name, kind, action) in zip(pages, SESSIONS):
