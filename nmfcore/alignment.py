@@ -13,6 +13,22 @@ from scipy.optimize import linear_sum_assignment
 __all__ = ["normalize_factors", "component_similarity", "align_components", "align_fit"]
 
 
+def _row_norms(A: np.ndarray, norm: str = "l2") -> np.ndarray:
+    """Norm of every row, computed on the row divided by its largest entry (no overflow or
+    underflow for components of any magnitude)."""
+    top = np.abs(A).max(axis=1) if A.size else np.zeros(A.shape[0])
+    safe = np.where(top > 0, top, 1.0)
+    scaled = A / safe[:, None]
+    inner = np.linalg.norm(scaled, axis=1) if norm == "l2" else np.abs(scaled).sum(axis=1)
+    return np.where(top > 0, top * inner, 0.0)
+
+
+def _check_finite(name: str, A: np.ndarray) -> None:
+    if not np.isfinite(A).all():
+        raise ValueError(f"{name} has NaN or infinite entries; components to compare must be "
+                         "finite (use the W, H of a finished fit).")
+
+
 def normalize_factors(W, H, *, norm: str = "l2") -> tuple[np.ndarray, np.ndarray]:
     """Rescale so every row of ``H`` has unit norm, moving the scale into ``W``.
 
@@ -37,12 +53,11 @@ def normalize_factors(W, H, *, norm: str = "l2") -> tuple[np.ndarray, np.ndarray
     if W.ndim != 2 or H.ndim != 2 or W.shape[1] != H.shape[0]:
         raise ValueError("W must be (n_samples, rank) and H (rank, n_features) with the same "
                          f"rank; got W {W.shape} and H {H.shape}")
-    if norm == "l2":
-        scale = np.linalg.norm(H, axis=1)
-    elif norm == "l1":
-        scale = np.abs(H).sum(axis=1)
-    else:
+    if norm not in ("l1", "l2"):
         raise ValueError(f"norm must be one of ['l1', 'l2']; got {norm!r}")
+    _check_finite("W", W)
+    _check_finite("H", H)
+    scale = _row_norms(H, norm)
     scale = np.where(scale > 0, scale, 1.0)
     return W * scale[None, :], H / scale[:, None]
 
@@ -66,8 +81,10 @@ def component_similarity(H_ref, H) -> np.ndarray:
     if H_ref.ndim != 2 or H.ndim != 2 or H_ref.shape[1] != H.shape[1]:
         raise ValueError("H_ref and H must be 2-D with the same number of features (columns); "
                          f"got {H_ref.shape} and {H.shape}")
-    nr = np.linalg.norm(H_ref, axis=1)
-    nh = np.linalg.norm(H, axis=1)
+    _check_finite("H_ref", H_ref)
+    _check_finite("H", H)
+    nr = _row_norms(H_ref)
+    nh = _row_norms(H)
     nr = np.where(nr > 0, nr, np.inf)
     nh = np.where(nh > 0, nh, np.inf)
     S = (H_ref / nr[:, None]) @ (H / nh[:, None]).T

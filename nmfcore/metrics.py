@@ -23,6 +23,8 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from ._validation import unit_exponent
+
 __all__ = [
     "contingency_table", "purity", "entropy", "adjusted_rand_index", "silhouette_samples",
     "silhouette_score", "hoyer_sparsity", "explained_variance", "relative_error",
@@ -215,6 +217,8 @@ def hoyer_sparsity(x, axis: int | None = None):
     if axis is None:
         x = x.ravel()
         axis = 0
+    top = x.max(axis=axis, keepdims=True) if x.size else x
+    x = np.divide(x, top, out=np.zeros_like(x), where=top > 0)  # scale-free, no overflow
     n = x.shape[axis]
     if n < 2:
         raise ValueError(f"Hoyer sparsity needs vectors of length >= 2; got {n}")
@@ -228,9 +232,32 @@ def hoyer_sparsity(x, axis: int | None = None):
 
 
 def _residual_sums(X, W, H, mask=None) -> tuple[float, float]:
-    """Return ``(sum (X - WH)^2, sum X^2)`` over the observed entries."""
+    """Return ``(sum (X - WH)^2, sum X^2)`` over the observed entries, both computed with X
+    and W H multiplied by the same power of two (exact), so only their ratio is meaningful; this
+    keeps the sums finite for data of any magnitude."""
     W = np.asarray(W, dtype=float)
     H = np.asarray(H, dtype=float)
+    m, n = X.shape
+    if W.ndim != 2 or H.ndim != 2 or W.shape != (m, W.shape[1]) or H.shape != (W.shape[1], n):
+        raise ValueError(f"W and H must have shapes (n_samples, rank) and (rank, n_features) that "
+                         f"match X {X.shape}; got W {W.shape} and H {H.shape}.")
+    values = X.data if sp.issparse(X) else np.asarray(X, dtype=float)
+    seen = values if mask is None or sp.issparse(X) else values[np.asarray(mask, dtype=bool)]
+    if not np.isfinite(seen).all():
+        raise ValueError("X has NaN or infinite entries; pass mask= to score only the observed "
+                         "entries (False where X is missing).")
+    if (seen < 0).any():
+        raise ValueError("X has negative entries; NMF error measures need the non-negative data "
+                         "the model was fitted on.")
+    top = float(np.abs(seen).max()) if seen.size else 0.0
+    if top > 0:   # unit scale: 2**k X and (2**(k//2) W)(2**(k - k//2) H)
+        k = unit_exponent(top)
+        if sp.issparse(X):
+            X = X.astype(float)            # a copy
+            X.data = np.ldexp(X.data, k)
+        else:
+            X = np.ldexp(X, k)
+        W, H = np.ldexp(W, k // 2), np.ldexp(H, k - k // 2)
     if sp.issparse(X):
         if mask is not None:
             X = X.toarray()

@@ -18,9 +18,11 @@ from functools import cached_property
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 
 from . import consensus as _cons
 from ._factorize import factorize
+from ._validation import NMFInputError
 from ._parallel import run_tasks
 from .alignment import align_fit, normalize_factors
 from .result import NMFResult, freeze_history
@@ -121,6 +123,11 @@ def fit_task(shared: dict, task: FitTask) -> NMFResult:
         hidden = holdout_mask(observed, task.holdout[0], task.holdout[1])
         kw.pop("missing", None)
         kw["mask"] = observed & ~hidden
+        dense = X.toarray() if sp.issparse(X) else np.asarray(X)
+        if not (np.where(kw["mask"], dense, 0.0) > 0).any():
+            raise NMFInputError(
+                "X has too few positive entries for cross-validation: a hold-out fold hid all "
+                "of them. Use cv_folds=0 (no held-out error) or a data set with more non-zeros.")
     return _portable(factorize(X, task.rank, random_state=task.seed, **kw))
 
 
