@@ -52,6 +52,7 @@ CPUS = os.cpu_count() or 1
 LOSSES = ("frobenius", "kl")
 INITS = ("nndsvda", "nndsvd", "nndsvdar", "random")
 SGD_OPTIONS = ("learning_rate", "batch_size", "decay")
+MEMORY_BUDGET = "2GB"   # per fit, restarts or sweep (NMF_EXPLORER_MEMORY_BUDGET overrides it)
 
 
 @dataclass
@@ -94,6 +95,8 @@ def fit_kwargs(ds: Dataset, settings: dict) -> dict:
     kw = {k: v for k, v in settings.items() if v is not None}
     if ds.extras.get("missing"):
         kw["missing"] = "mask"
+    # every call from the dashboard is refused up front if it would need more than this
+    kw.setdefault("memory_budget", os.environ.get("NMF_EXPLORER_MEMORY_BUDGET", MEMORY_BUDGET))
     return kw
 
 

@@ -19,10 +19,11 @@ from .losses import LOSSES
 from ._factorize import factorize
 from .estimator import NMF
 from .membership import memberships, Memberships
+from ._memory import estimate_fit_bytes
 
 __all__ = [
     "factorize", "NMF", "NMFResult", "IterationState", "NMFInputError", "ConvergenceWarning",
-    "SOLVERS", "INITS", "LOSSES", "initialize", "memberships", "Memberships",
+    "SOLVERS", "INITS", "LOSSES", "initialize", "memberships", "Memberships", "estimate_fit_bytes",
 ]
 
 # --- analysis layer (restarts, consensus, rank sweep, metrics): explicit imports go here ---

@@ -6,7 +6,10 @@ import warnings
 
 import numpy as np
 
+import scipy.sparse as sp
+
 from . import _validation as v
+from ._memory import check_budget, estimate_fit_bytes
 from .init import INITS, initialize
 from .losses import LOSSES
 from .result import STATUS_MESSAGES, ConvergenceWarning, IterationState, NMFResult, freeze_history
@@ -18,7 +21,8 @@ _DIVERGENCE_FACTOR = 1e10
 
 def factorize(X, rank, *, solver="mu", loss="frobenius", init="nndsvda", W0=None, H0=None,
               max_iter=200, tol=1e-4, max_time=None, random_state=None, l1=0.0, l2=0.0,
-              callback=None, mask=None, missing=None, **solver_options) -> NMFResult:
+              callback=None, mask=None, missing=None, memory_budget=None,
+              **solver_options) -> NMFResult:
     """Factorize a non-negative matrix ``X ~= W @ H``.
 
     Parameters
@@ -53,6 +57,9 @@ def factorize(X, rank, *, solver="mu", loss="frobenius", init="nndsvda", W0=None
         True where an entry is observed; the loss and the updates use observed entries only.
     missing : {None, "mask"}, default=None
         ``"mask"``: NaN entries of X are missing. Without it NaN is an error.
+    memory_budget : int, str or None, default=None
+        Refuse (before allocating anything) a fit whose estimated memory exceeds this many bytes
+        (``"2GB"`` works too). None: ``$NMFCORE_MEMORY_BUDGET`` or half the machine's RAM.
     **solver_options
         Solver options, e.g. for ``sgd``: ``learning_rate``, ``batch_size``, ``decay``,
         ``project``; for ``hals``: ``n_inner``, ``inner_tol``; for ``mu``: ``delta``.
@@ -85,6 +92,13 @@ def factorize(X, rank, *, solver="mu", loss="frobenius", init="nndsvda", W0=None
     if unknown:
         valid = ", ".join(sorted(cls.options)) or "none"
         raise v.NMFInputError(f"unknown option(s) {unknown} for solver {solver!r}; its options: {valid}.")
+    if not hasattr(X, "shape"):
+        X = np.asarray(X)
+    if getattr(X, "ndim", 2) == 2 and isinstance(rank, int) and rank > 0:
+        masked = missing == "mask" or mask is not None
+        needed = estimate_fit_bytes(X, rank, loss=loss, masked=masked,
+                                    dense_copies=int(masked and sp.issparse(X)))
+        check_budget(needed, memory_budget, f"this fit (rank {rank} on {X.shape[0]} x {X.shape[1]})")
     data = v.check_array(X, missing=missing, mask=mask)
     if data.mask is not None and not cls.supports_mask:
         masked = sorted(n for n, c in SOLVERS.items() if c.supports_mask)

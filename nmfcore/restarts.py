@@ -22,6 +22,7 @@ import scipy.sparse as sp
 
 from . import consensus as _cons
 from ._factorize import factorize
+from ._memory import check_budget, estimate_fit_bytes
 from ._validation import NMFInputError
 from ._parallel import run_tasks
 from .alignment import align_fit, normalize_factors
@@ -380,6 +381,12 @@ def restarts(X, rank: int, n_restarts: int = 10, random_state=None, n_jobs: int 
             or n_restarts < 1:
         raise ValueError(f"n_restarts must be an int >= 1; got {n_restarts!r}")
     kw = restart_kwargs(fit_kw, n_restarts)
+    if hasattr(X, "shape") and isinstance(rank, int) and rank > 0:   # refuse before any worker
+        workers = 1 if n_jobs in (None, 1) or executor is not None else max(1, int(n_jobs))
+        needed = workers * estimate_fit_bytes(X, rank, loss=kw.get("loss", "frobenius"),
+                                              masked=kw.get("missing") == "mask")
+        check_budget(needed, kw.get("memory_budget"),
+                     f"{n_restarts} restarts (rank {rank} on {X.shape[0]} x {X.shape[1]})")
     root, seeds = spawn_seeds(random_state, int(n_restarts))
     tasks = [FitTask("X", rank, s, kw) for s in seeds]
     run = run_tasks(fit_task, tasks, shared={"X": X}, n_jobs=n_jobs, executor=executor,

@@ -26,6 +26,7 @@ import scipy.sparse as sp
 from . import consensus as _cons
 from . import metrics as _metrics
 from ._parallel import run_tasks
+from ._memory import check_budget, estimate_fit_bytes
 from .restarts import (FitTask, RestartsResult, fit_task, holdout_mask, receive_fit,
                        restart_kwargs, spawn_seeds, summarize_fits)
 from .solvers import SOLVERS
@@ -301,6 +302,11 @@ def rank_sweep(X, ranks: Sequence[int], n_restarts: int = 5, random_state=None,
         raise ValueError(f"cv_fraction must be in (0, 0.5]; got {cv_fraction!r}")
     kw = restart_kwargs(fit_kw, n_restarts)
     root, _ = spawn_seeds(random_state, 0)
+    if cv_folds or shuffle_baseline:   # the dense copy below, and a fit at the largest rank
+        needed = estimate_fit_bytes(X, max(ranks), loss=fit_kw.get("loss", "frobenius"),
+                                    masked=bool(cv_folds), dense_copies=2)
+        check_budget(needed, fit_kw.get("memory_budget"),
+                     f"this rank sweep (up to rank {max(ranks)} on {X.shape[0]} x {X.shape[1]})")
     Xd, observed = _prepare(X, fit_kw) if (cv_folds or shuffle_baseline) else (None, None)
     shared = {"X": X}
     if cv_folds:

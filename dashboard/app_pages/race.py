@@ -89,6 +89,11 @@ jobs.follow("race", job, draw_live)
 if not jobs.report(job):
     st.stop()
 results = {k: v for k, v in job.result.items() if v is not None}
+for name, r in results.items():
+    if r.status == "diverged":
+        st.warning(f"{name} diverged: the loss grew without bound, so its curve stops at the last "
+                   "finite iterate. Lower the learning rate (1 is the safe default).",
+                   icon=":material/warning:")
 charts({name: r.history for name, r in results.items()})
 st.subheader("Results")
 st.dataframe(services.race_table(results), hide_index=True, width="stretch",

@@ -6,7 +6,7 @@ results. Inputs: shapes 1..8 x 1..8 (1 x n and n x 1 included), rank up to min(s
 and CSR, float32 and float64, zero rows/columns, magnitudes 1e-300 .. 1e300, every solver x
 loss x init (invalid combinations must give a clear error too).
 
-Cases that expose open defects live in ``test_pending_*.py`` (see docs/reliability.md).
+Cases of defects found (and fixed) live in ``test_fixed_*.py`` (see docs/reliability.md).
 """
 from __future__ import annotations
 
@@ -321,7 +321,7 @@ def test_cluster_metrics_in_range(data):
 @given(data=st.data())
 def test_fit_metrics_in_range(data):
     X, seed = data.draw(matrices(allow_sparse=True))
-    # below ~1e-154 / above ~1e154 the squares under/overflow: test_pending_numeric_range.py
+    # below ~1e-154 / above ~1e154 the squares under/overflow: test_fixed_numeric_range.py
     assume(X.dtype == np.float64 and (X.max() == 0 or 1e-150 <= X.max() <= 1e150))
     rng = np.random.default_rng(seed)
     r = data.draw(st.integers(1, 4))
@@ -334,7 +334,7 @@ def test_fit_metrics_in_range(data):
     if np.isfinite(re_) and X.max() > 0:
         assert abs((1 - re_ ** 2) - ev) <= 1e-6 * max(1.0, re_ ** 2)
     v = rng.random(data.draw(st.integers(2, 10))) * 10.0 ** data.draw(
-        st.sampled_from([-100, -5, 0, 5, 100]))          # 1e+-300: test_pending_numeric_range
+        st.sampled_from([-100, -5, 0, 5, 100]))          # 1e+-300: test_fixed_numeric_range
     h = nmfcore.hoyer_sparsity(v)
     assert 0 <= h <= 1
     one_hot = np.zeros_like(v)
@@ -392,7 +392,7 @@ def test_restarts_and_sweep_identical_for_one_and_two_jobs(data):
     rng = np.random.default_rng(seed)
     X = rng.random((m, n)) * 10.0 ** data.draw(st.sampled_from([-100, 0, 100]))
     X[rng.random((m, n)) < 0.3] = 0.0
-    X[0, 0] = X[-1, -1] = X.max() or 1.0          # (a near-empty X: test_pending_messages.py)
+    X[0, 0] = X[-1, -1] = X.max() or 1.0          # (a near-empty X: test_fixed_messages.py)
     rank = _rank(data.draw, X)
     solver = data.draw(st.sampled_from(SOLVERS))
     count("n_jobs parity", 2)

@@ -1,4 +1,4 @@
-"""PENDING: inputs of nmfcore's analysis functions that give a bare numpy/scipy message or a
+"""Fixed defects, kept as regression tests: inputs of nmfcore's analysis functions that give a bare numpy/scipy message or a
 silent NaN instead of a clear ``ValueError`` (issue 9: "never a bare numpy message").
 
 One test per defect; they fail until the file named in the docstring is fixed. Not skipped.

@@ -1,4 +1,4 @@
-"""PENDING: defects of nmfcore found by the reliability property tests (issue 9).
+"""Fixed defects, kept as regression tests: defects of nmfcore found by the reliability property tests (issue 9).
 
 Each test is one defect, stated as the property that must hold; they fail until nmfcore is fixed
 (the files to change are named in each docstring and in docs/reliability.md). Not skipped, not

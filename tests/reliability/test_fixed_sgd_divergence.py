@@ -1,8 +1,8 @@
-"""PENDING: projected SGD that diverges in the Solver race is not reported as a message.
+"""Fixed defects, kept as regression tests: projected SGD that diverges in the Solver race is not reported as a message.
 
 With the largest learning rate the race page offers (10), SGD diverges on the tiny demo: the
 result table's "status" cell says ``diverged`` (or, for some seeds, nmfcore raises numpy's
-``LinAlgError: Eigenvalues did not converge``, see test_pending_numeric_range.py), but the page
+``LinAlgError: Eigenvalues did not converge``, see test_fixed_numeric_range.py), but the page
 shows no ``st.warning``/``st.error`` saying so. Fix in ``dashboard/app_pages/race.py`` (after
 ``results = ...``): for every result with ``status == "diverged"`` show
 ``st.warning(f"{name} diverged: the loss grew without bound, so its curve stops at the last

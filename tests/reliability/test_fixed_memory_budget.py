@@ -1,4 +1,4 @@
-"""PENDING: a fit larger than a memory budget must be refused with a message before it starts.
+"""Fixed defects, kept as regression tests: a fit larger than a memory budget must be refused with a message before it starts.
 
 Not implemented: a 60000 x 60000 sparse matrix with 200 stored entries (a 6.5 KB .mtx upload that
 ``dashboard/uploads.py`` accepts: its budget counts the stored entries) reaches
