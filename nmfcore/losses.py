@@ -78,13 +78,15 @@ def wh_at_nonzeros(X: sp.csr_matrix, W: np.ndarray, H: np.ndarray, rows=None) ->
 
 
 def sq_error(X, W, H, mask=None) -> float:
-    """``||M o (X - W H)||_F^2`` from scratch (dense or sparse X)."""
-    if sp.issparse(X):
-        XHt = X @ H.T
-        return sq_error_from_products(float(X.multiply(X).sum()), W, XHt, W.T @ W, H @ H.T)
+    """``||M o (X - W H)||_F^2`` from scratch (dense or sparse X).
+
+    Without a mask it uses the Gram-matrix form (one product with X, no dense residual).
+    """
+    if mask is None:
+        norm_sq = float(X.multiply(X).sum()) if sp.issparse(X) else float(np.vdot(X, X))
+        return sq_error_from_products(norm_sq, W, X @ H.T, W.T @ W, H @ H.T)
     R = X - W @ H
-    if mask is not None:
-        R *= mask
+    R *= mask
     return float(np.vdot(R, R))
 
 

@@ -97,12 +97,14 @@ class HALS(Solver):
         if self.mask is not None:
             return self._step_masked()
         X, Wt, H = self.X, self._Wt, self._H
-        WtX = (self.XT @ Wt.T).T if self.sparse else Wt @ X
-        sweep_blocks(H, WtX, Wt @ Wt.T, self.l1, self.l2, n_inner=self.inner_H, inner_tol=self.inner_tol)
+        # W first, then H (as scikit-learn's CD): from an NNDSVD start the other order can stall
+        # (swimmer: relative error 0.14 instead of 1e-5).
         HXt = np.ascontiguousarray((X @ H.T).T)
-        HHt = H @ H.T
-        sweep_blocks(Wt, HXt, HHt, self.l1, self.l2, n_inner=self.inner_W, inner_tol=self.inner_tol)
-        sq = losses.sq_error_from_products(self.norm_sq, Wt, HXt, Wt @ Wt.T, HHt)
+        sweep_blocks(Wt, HXt, H @ H.T, self.l1, self.l2, n_inner=self.inner_W, inner_tol=self.inner_tol)
+        WtX = (self.XT @ Wt.T).T if self.sparse else Wt @ X
+        WtW = Wt @ Wt.T
+        sweep_blocks(H, WtX, WtW, self.l1, self.l2, n_inner=self.inner_H, inner_tol=self.inner_tol)
+        sq = losses.sq_error_from_products(self.norm_sq, H, WtX, H @ H.T, WtW)
         return self.objective_from_sq(sq), sq
 
     def _step_masked(self):

@@ -42,7 +42,8 @@ class MultiplicativeUpdates(Solver):
         self.floor = losses.kl_floor(W.dtype)
         if self.sparse:
             self.XT, self._perm = self.transpose_csr(self.X)
-            self._rows = np.repeat(np.arange(self.X.shape[0]), np.diff(self.X.indptr))
+            if self.loss == "kl":   # row of every non-zero: only KL evaluates WH there
+                self._rows = np.repeat(np.arange(self.X.shape[0]), np.diff(self.X.indptr))
         self._WH = None  # cached product for the next H update (masked Frobenius, sparse KL)
         self._WtW = None  # W^T W of the current W (Frobenius), reused by the next H update
         self._count = 0
