@@ -99,21 +99,16 @@ def holdout_mask(observed: np.ndarray, fraction: float, seed: int) -> np.ndarray
     return hidden
 
 
-def _portable(res: NMFResult) -> NMFResult:
-    """Same result with plain-dict history and params (a mappingproxy cannot be pickled)."""
-    return replace(res, history={k: np.asarray(a) for k, a in res.history.items()},
-                   params=dict(res.params))
-
-
 def receive_fit(res: NMFResult) -> NMFResult:
-    """Undo :func:`_portable` in the calling process (read-only history again)."""
+    """A result back from a worker process: its history arrays, writeable after unpickling,
+    are made read-only again (as :func:`nmfcore.factorize` returns them)."""
     return replace(res, history=freeze_history(dict(res.history)))
 
 
 def fit_task(shared: dict, task: FitTask) -> NMFResult:
     """Run one :class:`FitTask` (module level so process pools and Dask can pickle it).
 
-    Returns the result in portable form; pass ``receive=receive_fit`` to ``run_tasks``.
+    Pass ``receive=receive_fit`` to ``run_tasks``.
     """
     X = shared[task.data]
     kw = dict(task.kw)
@@ -129,7 +124,7 @@ def fit_task(shared: dict, task: FitTask) -> NMFResult:
             raise NMFInputError(
                 "X has too few positive entries for cross-validation: a hold-out fold hid all "
                 "of them. Use cv_folds=0 (no held-out error) or a data set with more non-zeros.")
-    return _portable(factorize(X, task.rank, random_state=task.seed, **kw))
+    return factorize(X, task.rank, random_state=task.seed, **kw)
 
 
 @dataclass(frozen=True)
