@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import time
 import warnings
+from numbers import Integral
 
 import numpy as np
 
@@ -94,7 +95,8 @@ def factorize(X, rank, *, solver="mu", loss="frobenius", init="nndsvda", W0=None
         raise v.NMFInputError(f"unknown option(s) {unknown} for solver {solver!r}; its options: {valid}.")
     if not hasattr(X, "shape"):
         X = np.asarray(X)
-    if getattr(X, "ndim", 2) == 2 and isinstance(rank, int) and rank > 0:
+    if getattr(X, "ndim", 2) == 2 and isinstance(rank, Integral) and not isinstance(rank, bool) \
+            and rank > 0:
         masked = missing == "mask" or mask is not None
         needed = estimate_fit_bytes(X, rank, loss=loss, masked=masked,
                                     dense_copies=int(masked and sp.issparse(X)))
@@ -108,29 +110,12 @@ def factorize(X, rank, *, solver="mu", loss="frobenius", init="nndsvda", W0=None
     tol = v.check_number("tol", tol)
     max_time = v.check_number("max_time", max_time, allow_none=True, strict=True)
     l1, l2 = v.check_number("l1", l1), v.check_number("l2", l2)
-    _check_options(solver, solver_options)
+    _check_options(solver_options)
     if callback is not None and not callable(callback):
         raise v.NMFInputError("callback must be callable (or None).")
     seed, rng = v.resolve_random_state(random_state)
 
-    # the solvers see X * s with s = 2**k (exact); factors scale by sqrt(s), losses by s**2 (KL: s)
-    k = data.exponent
-    if loss == "frobenius" and abs(k) > 510:
-        raise v.NMFInputError(
-            f"X's largest entry is about 2**{-k}: its squared error is not representable in "
-            "floating point. Divide X by a constant first (e.g. X / X.max(): the factors simply "
-            "scale with it), or use loss='kl'.")
-    if loss == "kl" and not np.isfinite(np.ldexp(float(data.X.sum()), -k)):
-        raise v.NMFInputError(
-            "X's entries sum to more than the largest floating-point number, so its KL "
-            "divergence is not representable. Divide X by a constant first (e.g. X / X.max()).")
-    root = float(np.ldexp(1.0, k // 2))
-    loss_scale = float(np.ldexp(1.0, 2 * k if loss == "frobenius" else k))
-    with np.errstate(over="ignore"):
-        l1_s = float(np.ldexp(l1, 3 * k // 2 if loss == "frobenius" else k // 2))
-        l2_s = float(np.ldexp(l2, k if loss == "frobenius" else 0))
-    if not (np.isfinite(l1_s) and np.isfinite(l2_s)):
-        raise v.NMFInputError("l1/l2 are too large for the scale of X; use smaller penalties.")
+    root, loss_scale, l1_s, l2_s = _unit_scale(data, loss, l1, l2)
 
     t0 = time.perf_counter()
     if (W0 is None) != (H0 is None):
@@ -161,7 +146,37 @@ def factorize(X, rank, *, solver="mu", loss="frobenius", init="nndsvda", W0=None
                      init_seconds=init_seconds)
 
 
-def _check_options(solver, options):
+def _unit_scale(data, loss, l1, l2):
+    """Conversions between the caller's units and the solvers' (X times ``s = 2**k``, exact).
+
+    Factors scale by ``sqrt(s)``, the Frobenius objective by ``s**2`` (KL: ``s``); penalties are
+    converted so the scaled objective is exactly ``loss_scale`` times the caller's.
+
+    Returns
+    -------
+    root, loss_scale, l1_scaled, l2_scaled : float
+    """
+    k = data.exponent
+    if loss == "frobenius" and abs(k) > 510:
+        raise v.NMFInputError(
+            f"X's largest entry is about 2**{-k}: its squared error is not representable in "
+            "floating point. Divide X by a constant first (e.g. X / X.max(): the factors simply "
+            "scale with it), or use loss='kl'.")
+    if loss == "kl" and not np.isfinite(np.ldexp(float(data.X.sum()), -k)):
+        raise v.NMFInputError(
+            "X's entries sum to more than the largest floating-point number, so its KL "
+            "divergence is not representable. Divide X by a constant first (e.g. X / X.max()).")
+    root = float(np.ldexp(1.0, k // 2))
+    loss_scale = float(np.ldexp(1.0, 2 * k if loss == "frobenius" else k))
+    with np.errstate(over="ignore"):
+        l1_s = float(np.ldexp(l1, 3 * k // 2 if loss == "frobenius" else k // 2))
+        l2_s = float(np.ldexp(l2, k if loss == "frobenius" else 0))
+    if not (np.isfinite(l1_s) and np.isfinite(l2_s)):
+        raise v.NMFInputError("l1/l2 are too large for the scale of X; use smaller penalties.")
+    return root, loss_scale, l1_s, l2_s
+
+
+def _check_options(options):
     if "learning_rate" in options:
         v.check_number("learning_rate", options["learning_rate"], strict=True)
     if options.get("batch_size") is not None:

@@ -12,7 +12,6 @@ comparisons", SIAM J. Sci. Comput. 33(6), 2011. doi:10.1137/110821172
 from __future__ import annotations
 
 import numpy as np
-import scipy.linalg
 
 from .. import losses
 from ._base import Solver

@@ -19,7 +19,6 @@ values up to about 2 still converge, larger ones diverge (detected: status ``"di
 from __future__ import annotations
 
 import numpy as np
-import scipy.sparse as sp
 
 from .. import losses
 from ._base import Solver
