@@ -1,7 +1,7 @@
 """Fixed defects, kept as regression tests: a fit larger than a memory budget must be refused with a message before it starts.
 
 Not implemented: a 60000 x 60000 sparse matrix with 200 stored entries (a 6.5 KB .mtx upload that
-``dashboard/uploads.py`` accepts: its budget counts the stored entries) reaches
+``dashboard/uploads/`` accepts: its budget counts the stored entries) reaches
 ``factorize(X, 30000)``, which allocates ``(60000, 60001)`` floats in the initialisation and
 fails with numpy's ``MemoryError: Unable to allocate 26.8 GiB``; ``rank_sweep`` densifies X
 (``sweep._prepare``: 26.8 GiB) for cross-validation. On a machine with more memory the same

@@ -1,0 +1,53 @@
+"""What the upload parsers share: the error type, the size limits, small helpers."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from nmfcore.datasets import Dataset
+from nmfcore.preprocess import ValidationReport
+
+MAX_BYTES = 50 * 1024 * 1024            # matches server.maxUploadSize in .streamlit/config.toml
+MEMORY_BUDGET = 256 * 1024 * 1024       # bytes the parsed matrix may take
+TEXT_EXT = (".csv", ".tsv", ".txt", ".tab", ".dat")
+SUPPORTED = "CSV/TSV (.csv .tsv .txt), Excel (.xlsx), NumPy (.npy .npz), Matrix Market (.mtx)"
+_NUM = re.compile(r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$")
+_NUM_COMMA = re.compile(r"^\s*[-+]?(\d+,?\d*|,\d+)([eE][-+]?\d+)?\s*$")
+_NA = {"", "na", "nan", "n/a", "null", "none", "-", "?", "#n/a"}
+
+
+class UploadError(ValueError):
+    """An upload that cannot be read; the message says why and how to fix it."""
+
+
+@dataclass(frozen=True)
+class ParsedUpload:
+    """Result of :func:`parse_upload`.
+
+    Attributes
+    ----------
+    dataset : Dataset
+        ``X`` of shape (n_samples, n_features), float64 dense or CSR sparse.
+    report : ValidationReport
+    notes : tuple of str
+        What was detected or done (delimiter, header, label column, dropped empty columns...).
+    non_numeric_mask : ndarray of bool, shape (n_samples, n_features), or None
+        Cells that held text (now NaN).
+    options : dict
+        The detected settings: ``format``, and for text ``delimiter``, ``decimal``, ``header``,
+        ``label_column``.
+    """
+
+    dataset: Dataset
+    report: ValidationReport
+    notes: tuple
+    non_numeric_mask: np.ndarray | None
+    options: dict
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1024 / 1024:.1f} MB"
+
+
