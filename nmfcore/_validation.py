@@ -139,13 +139,14 @@ def check_array(X, *, missing: str | None = None, mask=None, unit_scale: bool = 
         observed = np.asarray(mask, dtype=bool)
         if observed.shape != X.shape:
             raise NMFInputError(f"mask must have the shape of X {X.shape}; got {observed.shape}.")
-    nan = np.isnan(values)
-    inf = np.isinf(values)
-    if inf.any():
-        raise NMFInputError(
-            f"X has {int(inf.sum())} infinite entries. Replace them (for example by NaN with "
-            "missing='mask', or clip them to a large finite value) before fitting.")
-    if nan.any():
+    # cheap whole-array checks first; the per-entry boolean arrays are built only for a message
+    if not np.isfinite(values).all():
+        inf = np.isinf(values)
+        if inf.any():
+            raise NMFInputError(
+                f"X has {int(inf.sum())} infinite entries. Replace them (for example by NaN with "
+                "missing='mask', or clip them to a large finite value) before fitting.")
+        nan = np.isnan(values)
         if not masked:
             where = "" if sp.issparse(X) else f" (first at {_first_position(nan)})"
             raise NMFInputError(
@@ -153,14 +154,13 @@ def check_array(X, *, missing: str | None = None, mask=None, unit_scale: bool = 
                 "observed entries only, or drop/impute the rows or columns that hold them.")
         observed = ~nan if observed is None else observed & ~nan
     if sp.issparse(X):
-        neg = X.data < 0
-        n_neg = int(neg.sum())
-        if n_neg:
+        if X.nnz and X.data.min() < 0:
+            n_neg = int((X.data < 0).sum())
             raise NMFInputError(_negative_message(n_neg, float(X.data.min()), ""))
     else:
         check = X if observed is None else np.where(observed, X, 0)
-        neg = check < 0
-        if neg.any():
+        if check.min() < 0:
+            neg = check < 0
             raise NMFInputError(_negative_message(int(neg.sum()), float(check.min()),
                                                   f" (first at {_first_position(neg)})"))
         if observed is not None:

@@ -85,11 +85,13 @@ def initialize(X, rank: int, init: str = "nndsvda", random_state=None):
 def _leading_svd(X, rank: int):
     """Top ``rank`` singular triplets, largest first (exact dense SVD for small problems)."""
     small = min(X.shape) <= 400 or rank >= min(X.shape) - 1
+    dtype = np.float32 if X.dtype == np.float32 else np.float64   # float32 stays float32
     if small:
         A = X.toarray() if sp.issparse(X) else X
-        U, S, Vt = scipy.linalg.svd(A.astype(np.float64), full_matrices=False, check_finite=False)
+        U, S, Vt = scipy.linalg.svd(A.astype(dtype, copy=False), full_matrices=False,
+                                    check_finite=False)
         return U[:, :rank], S[:rank], Vt[:rank]
-    A = X.astype(np.float64)
+    A = X.astype(dtype, copy=False)
     U, S, Vt = scipy.sparse.linalg.svds(A, k=rank, random_state=0)
     order = np.argsort(S)[::-1]
     return U[:, order], S[order], Vt[order]
