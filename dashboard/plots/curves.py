@@ -35,7 +35,7 @@ def convergence(histories: Mapping[str, Mapping[str, Sequence[float]]], *, x: st
     fig.update_yaxes(title=AXIS_LABELS.get(y, y) + (" (log)" if log_y else ""),
                      type="log" if log_y else "linear",
                      tickformat=".3~s" if top >= 1e3 else ".3~g")
-    if log_y and low > 0 and top / low > 3:
+    if log_y and low > 0 and top / low > 10:   # over a decade: 1-2-5 ticks, whole labels
         vals = log_ticks(low, top)
         fig.update_yaxes(tickvals=vals, ticktext=[_short_number(v) for v in vals])
     return _layout(fig, title)
