@@ -14,11 +14,12 @@ import signal
 import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))   # tests/server_utils.py
+from server_utils import wait_healthy  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "dashboard" / "streamlit_app.py"
@@ -101,19 +102,7 @@ def streamlit_server(tmp_path_factory):
         start_new_session=True, env=env)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"streamlit exited:\n{log_path.read_text()}")
-            try:
-                with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"streamlit not healthy after 60 s:\n{log_path.read_text()}")
-            time.sleep(0.2)
+        wait_healthy(proc, url, log_path)
         yield url
     finally:
         proc.terminate()  # our own child only

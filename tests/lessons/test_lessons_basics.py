@@ -6,22 +6,7 @@ import pytest
 
 import nmfcore
 from nmfcore import datasets
-
-PAGE = "lessons/{}.py"
-
-
-def open_lesson(app_test, stem):
-    at = app_test.switch_page(PAGE.format(stem)).run()  # straight to the lesson
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def metric(at, label):
-    return next(m.value for m in at.metric if m.label.startswith(label))
-
-
-def by_title(figs, start):
-    return next(f for f in figs if f["layout"].get("title", {}).get("text", "").startswith(start))
+from lesson_kit import by_title, metric, open_lesson  # tests/lessons/lesson_kit.py
 
 
 def test_lesson1_storage_counter_and_additive_parts(app_test, figures):

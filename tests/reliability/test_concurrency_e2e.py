@@ -22,6 +22,7 @@ import pytest
 from playwright.sync_api import expect
 
 from rel_helpers import FIGURES, ROOT, _proc_table, wait_no_workers
+from server_utils import wait_healthy
 
 pytestmark = pytest.mark.e2e
 
@@ -111,19 +112,7 @@ def server(tmp_path_factory):
     url = f"http://127.0.0.1:{port}"
     st_pid = None
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            if cli.poll() is not None:
-                pytest.fail(f"nmf-explorer exited:\n{log_path.read_text()}")
-            try:
-                with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"server not healthy after 90 s:\n{log_path.read_text()}")
-            time.sleep(0.3)
+        wait_healthy(cli, url, log_path, timeout=90, interval=0.3, what="nmf-explorer")
         kids = children(cli.pid)
         assert len(kids) == 1, f"expected one streamlit child of nmf-explorer, got {kids}"
         st_pid = kids[0]
