@@ -102,10 +102,15 @@ def kl_divergence(X, W, H, mask=None) -> float:
     return kl_from_dense(X, WH, mask)
 
 
+def kl_terms(X: np.ndarray, WH: np.ndarray) -> np.ndarray:
+    """Per-entry terms ``X log(X / WH) - X + WH`` of the KL divergence (0 log 0 = 0)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(X > 0, X * np.log(X / WH), 0.0) - X + WH
+
+
 def kl_from_dense(X: np.ndarray, WH: np.ndarray, mask=None) -> float:
     """KL divergence given the dense product ``WH`` (already floored)."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        terms = np.where(X > 0, X * np.log(X / WH), 0.0) - X + WH
+    terms = kl_terms(X, WH)
     if mask is not None:
         terms *= mask
     return float(terms.sum())

@@ -27,6 +27,8 @@ import numpy as np
 from scipy.cluster.vq import kmeans2
 from scipy.special import gammaln
 
+from . import losses
+
 __all__ = [
     "storage_counts", "pca", "vector_quantization", "MUStep", "mu_step", "mu_trace",
     "gradient_step", "GradientTrace", "gradient_descent", "frobenius_loss",
@@ -369,9 +371,7 @@ def kl_divergence(X, WH, *, elementwise: bool = False):
     It equals the saturated Poisson log-likelihood minus :func:`poisson_log_likelihood`,
     which is why minimising it maximises the likelihood.
     """
-    X, WH = np.asarray(X, dtype=float), np.asarray(WH, dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        term = np.where(X > 0, X * np.log(X / WH), 0.0) - X + WH
+    term = losses.kl_terms(np.asarray(X, dtype=float), np.asarray(WH, dtype=float))
     return term if elementwise else float(term.sum())
 
 

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import losses
 from ._base import Solver
 
 
