@@ -125,6 +125,10 @@ def check_array(X, *, missing: str | None = None, mask=None, unit_scale: bool = 
         raise NMFInputError(f"X is empty: 0 {what} (shape={X.shape}) while a minimum of 1 is "
                             "required; it needs at least one row and one column.")
     dtype = _float_dtype(X.dtype)
+    if not masked and not sp.issparse(X) and X.dtype == dtype:
+        fast = _check_dense_float(X, unit_scale)
+        if fast is not None:
+            return fast
 
     if sp.issparse(X):
         X = X.astype(dtype, copy=True)
@@ -178,6 +182,27 @@ def check_array(X, *, missing: str | None = None, mask=None, unit_scale: bool = 
     norm_sq = float(np.dot(flat, flat))
     m = None if observed is None else observed.astype(dtype)
     return PreparedData(X=X, mask=m, norm_sq=norm_sq, exponent=exponent)
+
+
+def _check_dense_float(X: np.ndarray, unit_scale: bool) -> PreparedData | None:
+    """The common case in two reductions and one scaled copy: float input, all finite, >= 0.
+
+    Returns None when any check fails; the caller's full checks then build the message.
+    Data already at unit scale are not copied at all: a read-only view is returned.
+    """
+    with np.errstate(invalid="ignore"):
+        lo, hi = float(X.min()), float(X.max())   # NaN propagates into both; inf shows in one
+    if not (np.isfinite(lo) and np.isfinite(hi) and lo >= 0.0 and hi > 0.0):
+        return None
+    exponent = unit_exponent(hi) if unit_scale else 0
+    if exponent == 0 and X.flags.c_contiguous:
+        out = X.view()
+        out.flags.writeable = False
+    else:
+        out = np.empty(X.shape, dtype=X.dtype)          # C order
+        np.ldexp(X, exponent, out=out)                  # exact, also for subnormal data
+    flat = out.ravel()
+    return PreparedData(X=out, mask=None, norm_sq=float(np.dot(flat, flat)), exponent=exponent)
 
 
 def unit_exponent(top: float) -> int:

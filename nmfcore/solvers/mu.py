@@ -52,6 +52,14 @@ class MultiplicativeUpdates(Solver):
         if kind == "fro" and self.mask is not None:
             form = "masked"  # (dense KL applies the mask itself)
         self._step = getattr(self, f"_step_{kind}_{form}")
+        if kind == "kl" and form == "dense" and self.mask is None:
+            self._step = self._step_kl_blocked
+        if form == "dense" and self.mask is None:
+            # W is kept transposed (rank x n_samples, C order): the W update then works with
+            # (X H^T)^T = H X^T, the fastest layout of that product (about 1.35x faster than
+            # X @ H.T for a C-ordered X), and W^T X = Wt @ X costs the same as before.
+            self._Wt = np.ascontiguousarray(W.T)
+            self._W = self._Wt.T
 
     # Subnormal entries only cost time, so flushing them every few iterations is enough.
     FLUSH_EVERY = 10
@@ -77,7 +85,15 @@ class MultiplicativeUpdates(Solver):
 
     # ---- Frobenius --------------------------------------------------------------------------
     def _step_fro_dense(self):
-        return self._step_fro(self._W.T @ self.X)
+        X, Wt, H = self.X, self._Wt, self._H
+        WtW = self._WtW if self._WtW is not None else Wt @ Wt.T
+        self._apply(H, Wt @ X, WtW @ H)
+        HXt = H @ X.T
+        HHt = H @ H.T
+        self._apply(Wt, HXt, HHt @ Wt)
+        self._WtW = WtW = Wt @ Wt.T
+        sq = max(self.norm_sq - 2.0 * float(np.vdot(Wt, HXt)) + float(np.vdot(WtW, HHt)), 0.0)
+        return self.objective_from_sq(sq), sq
 
     def _step_fro_sparse(self):
         return self._step_fro((self.XT @ self._W).T)
@@ -117,7 +133,70 @@ class MultiplicativeUpdates(Solver):
             WH *= self.mask
         return WH
 
+    # Dense KL without a mask works through blocks of rows small enough that W H, the ratio and
+    # the logs of a block stay in cache; W's rows are independent in its update, so a block's
+    # rows of W are updated and then evaluated in the same sweep: no m x n temporary at all.
+    BLOCK_CELLS = 1 << 15
+
+    def _kl_blocks_setup(self):
+        m, n = self.X.shape
+        rows = max(1, min(m, self.BLOCK_CELLS // n))
+        self._blocks = [(a, min(a + rows, m)) for a in range(0, m, rows)]
+        self._buf = np.empty((2, rows, n), dtype=self.X.dtype)
+        xlogx = xsum = 0.0
+        for a, b in self._blocks:
+            XI, L = self.X[a:b], self._buf[1, :b - a]
+            np.maximum(XI, self.floor, out=L)
+            np.log(L, out=L)                     # 0 * log(floor) = 0 where X is 0
+            xlogx += float(np.vdot(XI, L))
+            xsum += float(XI.sum())
+        self._xlogx, self._xsum = xlogx, xsum
+
+    def _kl_sweep(self, update_w):
+        """One pass over the row blocks at the current H: optionally the W update, then the
+        objective and squared error at (W, H) and ``W^T (X / WH)`` for the next H update."""
+        X, Wt, H = self.X, self._Wt, self._H
+        rowsum = H.sum(axis=1)[:, None]
+        numer_h = np.zeros_like(H)
+        x_log_wh = x_wh = 0.0
+        for a, b in self._blocks:
+            XI, WtI = X[a:b], Wt[:, a:b]
+            WH, L = self._buf[0, :b - a], self._buf[1, :b - a]
+            if update_w:
+                self._ratio_block(XI, np.matmul(WtI.T, H, out=WH))
+                self._apply(WtI, H @ WH.T, np.broadcast_to(rowsum, WtI.shape).copy())
+            np.matmul(WtI.T, H, out=WH)
+            self._floor_block(WH)
+            x_wh += float(np.vdot(XI, WH))
+            np.log(WH, out=L)
+            x_log_wh += float(np.vdot(XI, L))
+            np.divide(XI, WH, out=WH)
+            numer_h += WtI @ WH
+        self._numer_h = numer_h
+        total = float(Wt.sum(axis=1) @ rowsum[:, 0])
+        kl = max(self._xlogx - x_log_wh - self._xsum + total, 0.0)
+        sq = max(self.norm_sq - 2.0 * x_wh + float(np.vdot(Wt @ Wt.T, H @ H.T)), 0.0)
+        return kl + losses.penalty(Wt, H, self.l1, self.l2), sq
+
+    def _floor_block(self, WH):
+        """``max(WH, floor)`` in place; the pass is skipped when no entry is below the floor
+        (a read-only minimum is cheaper than rewriting the block)."""
+        if WH.min() < self.floor:
+            np.maximum(WH, self.floor, out=WH)
+
+    def _ratio_block(self, XI, WH):
+        self._floor_block(WH)
+        return np.divide(XI, WH, out=WH)
+
+    def _step_kl_blocked(self):
+        Wt, H = self._Wt, self._H
+        self._apply(H, self._numer_h, np.broadcast_to(Wt.sum(axis=1)[:, None], H.shape).copy())
+        return self._kl_sweep(update_w=True)
+
     def start(self):
+        if self.loss == "kl" and not self.sparse and self.mask is None:
+            self._kl_blocks_setup()
+            return self._kl_sweep(update_w=False)
         if self.loss != "kl" or self.sparse:
             return super().start()
         X = self.X
