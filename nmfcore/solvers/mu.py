@@ -42,9 +42,7 @@ class MultiplicativeUpdates(Solver):
         self.floor = losses.kl_floor(W.dtype)
         if self.sparse:
             self.XT, self._perm = self.transpose_csr(self.X)
-            if self.loss == "kl":   # row of every non-zero: only KL evaluates WH there
-                self._rows = np.repeat(np.arange(self.X.shape[0]), np.diff(self.X.indptr))
-        self._WH = None  # cached product for the next H update (masked Frobenius, sparse KL)
+        self._WH = None  # cached product for the next H update (masked Frobenius)
         self._WtW = None  # W^T W of the current W (Frobenius), reused by the next H update
         self._count = 0
         kind = "kl" if self.loss == "kl" else "fro"
@@ -194,6 +192,9 @@ class MultiplicativeUpdates(Solver):
         return self._kl_sweep(update_w=True)
 
     def start(self):
+        if self.loss == "kl" and self.sparse:
+            self._kl_sparse_setup()
+            return self._kl_sparse_sweep(update_w=False)
         if self.loss == "kl" and not self.sparse and self.mask is None:
             self._kl_blocks_setup()
             return self._kl_sweep(update_w=False)
@@ -233,25 +234,70 @@ class MultiplicativeUpdates(Solver):
         self._apply(W, R @ H.T, rowsum)
         return self._kl_dense_eval(W @ H)
 
-    def _step_kl_sparse(self):
-        X, XT, W, H = self.X, self.XT, self._W, self._H
-        x = X.data
-        wh = self._WH if self._WH is not None else self._wh_sparse()
-        RT = sp.csr_matrix(((x / wh)[self._perm], XT.indices, XT.indptr), shape=XT.shape)
-        colsum = np.broadcast_to(W.sum(axis=0)[:, None], H.shape).copy()
-        self._apply(H, (RT @ W).T, colsum)
-        R = sp.csr_matrix((x / self._wh_sparse(), X.indices, X.indptr), shape=X.shape)
-        rowsum = np.broadcast_to(H.sum(axis=1)[None, :], W.shape).copy()
-        self._apply(W, R @ H.T, rowsum)
-        # objective at the new iterate: KL at the non-zeros plus the total mass of W H
-        wh = self._WH = self._wh_sparse()
-        pos = x > 0
-        total = float(W.sum(axis=0) @ H.sum(axis=1))
-        kl = float(np.sum(x[pos] * np.log(x[pos] / wh[pos]))) - float(x.sum()) + total
-        # squared error: ||X||^2 - 2 <X, WH> + ||WH||^2 via products of size rank
-        sq = max(self.norm_sq - 2.0 * float(np.dot(x, wh)) + float(np.vdot(W.T @ W, H @ H.T)), 0.0)
+    # Sparse KL works on the stored entries only, in blocks of rows holding about BLOCK_NNZ of
+    # them. A block's columns of H are gathered once into the data of a block-sparse matrix S
+    # (one 1 x rank block per stored entry, in the column of its row), so that W H at the
+    # block's non-zeros is the product S @ W[block].ravel(): no repeated rows of W, and both
+    # evaluations (before and after the block's W update) reuse the gathered H in cache.
+    BLOCK_NNZ = 1 << 12
+
+    def _kl_sparse_setup(self):
+        X = self.X
+        x, indptr, rank = X.data, X.indptr, self._H.shape[0]
+        counts = np.diff(indptr)
+        blocks, a, m, widest = [], 0, X.shape[0], 1
+        while a < m:
+            b = int(np.searchsorted(indptr, indptr[a] + self.BLOCK_NNZ, side="right")) - 1
+            b = min(max(b, a + 1), m)
+            p, q = int(indptr[a]), int(indptr[b])
+            R = sp.csr_matrix((x[p:q].copy(), X.indices[p:q], indptr[a:b + 1] - p),
+                              shape=(b - a, X.shape[1]))   # its .data: the ratio X / WH
+            S = sp.bsr_matrix((np.zeros((q - p, 1, rank), dtype=x.dtype),
+                               np.repeat(np.arange(b - a, dtype=np.int32), counts[a:b]),
+                               np.arange(q - p + 1, dtype=np.int32)),
+                              shape=(q - p, (b - a) * rank), blocksize=(1, rank))
+            blocks.append((a, b, p, q, R, S))
+            widest = max(widest, q - p)
+            a = b
+        self._sblocks = blocks
+        self._gathered = np.empty((widest, 1, rank), dtype=x.dtype)   # shared by every S
+        self._ratio = np.empty_like(x)
+        self._RT = self.XT.copy()                            # its .data: the ratio, transposed
+        positive = x[x > 0]
+        self._xlogx = float(np.dot(positive, np.log(positive)))
+        self._xsum = float(positive.sum())
+
+    def _kl_sparse_sweep(self, update_w):
+        """Like :meth:`_kl_sweep`, at the non-zeros of a CSR X."""
+        X, W, H = self.X, self._W, self._H
+        x, cols, rank = X.data, X.indices, H.shape[0]
+        Ht = np.ascontiguousarray(H.T)
+        rowsum = H.sum(axis=1)
+        x_log_wh = x_wh = 0.0
+        for a, b, p, q, R, S in self._sblocks:
+            WI, xI = W[a:b], x[p:q]
+            S.data = self._gathered[:q - p]
+            np.take(Ht, cols[p:q], axis=0, out=S.data.reshape(q - p, rank), mode="clip")
+            if update_w:
+                wh = S @ WI.ravel()
+                np.maximum(wh, self.floor, out=wh)
+                np.divide(xI, wh, out=R.data)
+                self._apply(WI, R @ Ht, np.broadcast_to(rowsum, WI.shape).copy())
+            wh = S @ WI.ravel()
+            np.maximum(wh, self.floor, out=wh)
+            x_wh += float(np.dot(xI, wh))
+            np.divide(xI, wh, out=self._ratio[p:q])
+            np.log(wh, out=wh)
+            x_log_wh += float(np.dot(xI, wh))
+        RT = self._RT
+        np.take(self._ratio, self._perm, out=RT.data, mode="clip")
+        self._numer_h = (RT @ W).T
+        total = float(W.sum(axis=0) @ rowsum)
+        kl = max(self._xlogx - x_log_wh - self._xsum + total, 0.0)
+        sq = max(self.norm_sq - 2.0 * x_wh + float(np.vdot(W.T @ W, H @ H.T)), 0.0)
         return kl + losses.penalty(W, H, self.l1, self.l2), sq
 
-    def _wh_sparse(self):
-        wh = losses.wh_at_nonzeros(self.X, self._W, self._H, self._rows)
-        return np.maximum(wh, self.floor, out=wh)
+    def _step_kl_sparse(self):
+        W, H = self._W, self._H
+        self._apply(H, self._numer_h, np.broadcast_to(W.sum(axis=0)[:, None], H.shape).copy())
+        return self._kl_sparse_sweep(update_w=True)

@@ -39,8 +39,9 @@ def problem(m=53, n=37, rank=4, zeros=0.3, seed=0):
 @pytest.mark.parametrize("block_cells", [None, 7 * 37, 37])   # many blocks, a partial last one
 @pytest.mark.parametrize("sparse", [False, True])
 def test_mu_kernels_match_the_textbook_updates(loss, block_cells, sparse, monkeypatch):
-    if block_cells is not None:
+    if block_cells is not None:   # dense: cells per block; sparse: stored entries per block
         monkeypatch.setattr(MultiplicativeUpdates, "BLOCK_CELLS", block_cells)
+        monkeypatch.setattr(MultiplicativeUpdates, "BLOCK_NNZ", block_cells // 5)
     X, W0, H0 = problem()
     Xin = sp.csr_matrix(X) if sparse else X
     res = nmfcore.factorize(Xin, 4, loss=loss, W0=W0, H0=H0, max_iter=25, tol=0)
@@ -53,6 +54,7 @@ def test_mu_kernels_match_the_textbook_updates(loss, block_cells, sparse, monkey
 @pytest.mark.parametrize("sparse", [False, True])
 def test_history_holds_the_loss_of_each_iterate(loss, sparse, monkeypatch):
     monkeypatch.setattr(MultiplicativeUpdates, "BLOCK_CELLS", 5 * 37)
+    monkeypatch.setattr(MultiplicativeUpdates, "BLOCK_NNZ", 50)
     X, W0, H0 = problem(seed=1)
     scale = 37.0                                  # not a power of two: units are converted back
     seen = []
