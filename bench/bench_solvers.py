@@ -18,8 +18,10 @@ ms/it      wall time of ``factorize`` / ``non_negative_factorization`` for a fix
            iterations (tol=0; each timed run >= --min-time seconds) divided by the iterations run;
            best of --repeats. For ``sgd`` one iteration is one epoch.
 bound ms   time of the iteration's data products alone on the same data and shapes:
-           ``W.T @ X`` and ``X @ H.T`` (Frobenius); KL adds two ``W @ H`` (dense), or ``W H``
-           at the non-zeros only (sparse). Best of many.
+           ``W.T @ X`` and ``X @ H.T`` (Frobenius), each in the faster of its two layouts
+           (``(X.T @ W).T``, ``(H @ X.T).T``); KL adds two ``W @ H`` (dense), or ``W H``
+           at the non-zeros only (sparse). Best of many. The textbook-layout Frobenius bound
+           is printed beside it.
 % bound    bound ms / ms/it.
 vs sk      ms/it of the matching scikit-learn row / ms/it of this row (>1: nmfcore faster);
            mu<->sk-mu, mu-kl<->sk-kl, hals/anls<->sk-cd, sgd<->sk-mu (an epoch vs an MU iteration).
@@ -281,6 +283,12 @@ def wh_at(X, W, Ht, rows):
     return np.einsum("ij,ij->i", W[rows], Ht[X.indices])
 
 
+def wh_bsr(X, W, Ht, S):
+    """W H at the non-zeros as one block-sparse product: S holds the gathered columns of H."""
+    np.take(Ht, X.indices, axis=0, out=S.data.reshape(X.nnz, -1), mode="clip")
+    return S @ W.ravel()
+
+
 def product_bound(case):
     """Milliseconds of one iteration's data products alone (best way found for each)."""
     X, W, H = case.X, case.W0, case.H0
@@ -291,13 +299,23 @@ def product_bound(case):
         out["XHt"] = best_time(lambda: X @ H.T)
         rows = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
         Ht = np.ascontiguousarray(H.T)
-        out["WH"] = best_time(lambda: wh_at(X, W, Ht, rows))
+        r = W.shape[1]
+        S = sp.bsr_matrix((np.zeros((X.nnz, 1, r)), rows.astype(np.int32),
+                           np.arange(X.nnz + 1, dtype=np.int32)), shape=(X.nnz, X.shape[0] * r),
+                          blocksize=(1, r))
+        out["WH"] = min(best_time(lambda: wh_at(X, W, Ht, rows)),
+                        best_time(lambda: wh_bsr(X, W, Ht, S)))
     else:
-        out["WtX"] = best_time(lambda: W.T @ X)
-        out["XHt"] = best_time(lambda: X @ H.T)
+        # each product in its textbook layout and in the transposed one, (X^T W)^T and
+        # (H X^T)^T: the bound is the fastest found (nmfcore uses H @ X.T, 1.3-1.4x faster than
+        # X @ H.T here); the textbook pair (the issue's own measurement) is kept for reference
+        textbook = {"WtX": best_time(lambda: W.T @ X), "XHt": best_time(lambda: X @ H.T)}
+        out["WtX"] = min(textbook["WtX"], best_time(lambda: (X.T @ W).T))
+        out["XHt"] = min(textbook["XHt"], best_time(lambda: (H @ X.T).T))
         out["WH"] = best_time(lambda: W @ H)
     fro = out["WtX"] + out["XHt"]
-    return {"fro": 1e3 * fro, "kl": 1e3 * (fro + 2 * out["WH"]),
+    fro_textbook = textbook["WtX"] + textbook["XHt"] if not case.sparse else fro
+    return {"fro": 1e3 * fro, "kl": 1e3 * (fro + 2 * out["WH"]), "fro_textbook": 1e3 * fro_textbook,
             "parts": {k: 1e3 * v for k, v in out.items()}}
 
 
@@ -525,7 +543,8 @@ def bench_case(case, a):
         mem = peak_mb(case, row)
         b = bound[loss]
         res[name] = dict(ms=ms, wall=wall, cpu=1e3 * cpu[name], iters=iters, mem=mem, pct=100.0 * b / ms,
-                         bound=b, match=match, loss=loss)
+                         bound=b, match=match, loss=loss,
+                         pct_textbook=100.0 * bound["fro_textbook"] / ms if loss == "frobenius" else None)
         print(f"  {name:6s} {ms:9.3f} ms/it ({iters} it, wall {wall:.3f}, cpu {1e3 * cpu[name]:.3f})  {100 * b / ms:5.1f}% of bound  "
               f"peak {mem:8.1f} MB", flush=True)
     for name, r in res.items():
@@ -601,6 +620,7 @@ def bench_case(case, a):
     late_early = late / early
     case.extra.update(subnormals=sub, late_early=late_early, mu_long_iter=int(fit.n_iter))
     case.extra["bound_parts"] = bound["parts"]
+    case.extra["fro_textbook"] = bound["fro_textbook"]
     return res
 
 
@@ -628,12 +648,12 @@ def targets(results, cases, f32, scale):
     by = {c.name: c for c in cases}
     t = []
     g = lambda ds, row, key: results.get(ds, {}).get(row, {}).get(key)  # noqa: E731
-    if "planted" in results:
-        p = g("planted", "mu", "pct")
-        t.append(("Frobenius MU >= 90 % of the product bound on planted", f"{p:.0f} %", met(p >= 90)))
-    if "digits" in results:
-        p = g("digits", "mu", "pct")
-        t.append(("Frobenius MU >= 80 % of the product bound on digits", f"{p:.0f} %", met(p >= 80)))
+    for ds, goal in (("planted", 90), ("digits", 80)):
+        if ds in results:
+            p, q = g(ds, "mu", "pct"), g(ds, "mu", "pct_textbook")
+            t.append((f"Frobenius MU >= {goal} % of the product bound on {ds} (judged on the fastest "
+                      "layout of each product)",
+                      f"{p:.0f} % (of the textbook-layout bound W.T @ X + X @ H.T: {q:.0f} %)", met(p >= goal)))
     sps = {ds: g(ds, "mu", "speedup") for ds in results}
     t.append(("Frobenius MU not slower than scikit-learn MU anywhere",
               ", ".join(f"{ds} {v:.2f}x" for ds, v in sps.items()), met(min(sps.values()) >= 1.0)))
@@ -703,7 +723,8 @@ def targets(results, cases, f32, scale):
 def table_lines(case, res):
     L = [f"### {case.name} — {case.note}, rank {case.rank}", "",
          f"Bound: Frobenius {res['mu']['bound']:.3f} ms, KL {res['mu-kl']['bound']:.3f} ms per iteration "
-         f"(parts: " + ", ".join(f"{k} {v:.3f} ms" for k, v in case.extra["bound_parts"].items()) + "). "
+         f"(parts: " + ", ".join(f"{k} {v:.3f} ms" for k, v in case.extra["bound_parts"].items()) + "; "
+         f"Frobenius with the textbook layouts W.T @ X and X @ H.T: {case.extra['fro_textbook']:.3f} ms). "
          f"Target rel. error {case.extra['target']:.6g} (sk-cd best {case.extra['cd_best']:.6g} after "
          f"{case.extra['cd_iters']} it, {case.extra['cd_total']:.2f} s). Time-to-target runs are capped "
          f"in iterations: each row gets {case.extra['cap']:.2f} s at its best ms/it (2x sk-cd's iterations "

@@ -77,7 +77,8 @@ class MultiplicativeUpdates(Solver):
             denom += self.l2 * F
         if self.l1:
             denom += self.l1
-        np.maximum(denom, self.delta, out=denom)
+        if denom.min() < self.delta:     # a read-only check is cheaper than rewriting denom
+            np.maximum(denom, self.delta, out=denom)
         np.divide(numer, denom, out=denom)
         F *= denom
 
@@ -165,9 +166,13 @@ class MultiplicativeUpdates(Solver):
                 self._apply(WtI, H @ WH.T, np.broadcast_to(rowsum, WtI.shape).copy())
             np.matmul(WtI.T, H, out=WH)
             self._floor_block(WH)
-            x_wh += float(np.vdot(XI, WH))
             np.log(WH, out=L)
-            x_log_wh += float(np.vdot(XI, L))
+            if b - a == self._buf.shape[1]:      # <X, WH> and <X, log WH> in one pass over X
+                dots = self._buf.reshape(2, -1) @ XI.ravel()
+                x_wh, x_log_wh = x_wh + float(dots[0]), x_log_wh + float(dots[1])
+            else:
+                x_wh += float(np.vdot(XI, WH))
+                x_log_wh += float(np.vdot(XI, L))
             np.divide(XI, WH, out=WH)
             numer_h += WtI @ WH
         self._numer_h = numer_h
