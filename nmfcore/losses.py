@@ -77,13 +77,15 @@ def wh_at_nonzeros(X: sp.csr_matrix, W: np.ndarray, H: np.ndarray, rows=None) ->
     return out
 
 
-def sq_error(X, W, H, mask=None) -> float:
+def sq_error(X, W, H, mask=None, norm_sq=None) -> float:
     """``||M o (X - W H)||_F^2`` from scratch (dense or sparse X).
 
-    Without a mask it uses the Gram-matrix form (one product with X, no dense residual).
+    Without a mask it uses the Gram-matrix form (one product with X, no dense residual);
+    ``norm_sq`` (``||X||_F^2``) is computed unless given.
     """
     if mask is None:
-        norm_sq = float(X.multiply(X).sum()) if sp.issparse(X) else float(np.vdot(X, X))
+        if norm_sq is None:
+            norm_sq = float(X.multiply(X).sum()) if sp.issparse(X) else float(np.vdot(X, X))
         return sq_error_from_products(norm_sq, W, X @ H.T, W.T @ W, H @ H.T)
     R = X - W @ H
     R *= mask
@@ -118,6 +120,6 @@ def kl_from_dense(X: np.ndarray, WH: np.ndarray, mask=None) -> float:
 
 def evaluate(X, W, H, *, loss: str, l1: float, l2: float, mask=None, norm_sq=None):
     """Return ``(objective, squared Frobenius error)`` of (W, H) from scratch."""
-    sq = sq_error(X, W, H, mask)
+    sq = sq_error(X, W, H, mask, norm_sq)
     data_term = 0.5 * sq if loss == "frobenius" else kl_divergence(X, W, H, mask)
     return data_term + penalty(W, H, l1, l2), sq

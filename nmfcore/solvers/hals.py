@@ -87,7 +87,7 @@ class HALS(Solver):
         self.inner_W = int(fixed) if fixed else min(12, 1 + int(alpha * n / r))
         self.inner_tol = float(self.opts["inner_tol"])
         if self.sparse:
-            self.XT, _ = self.transpose_csr(self.X)
+            self.XT = self.X.T.tocsr()
 
     @property
     def W(self):

@@ -41,7 +41,10 @@ class MultiplicativeUpdates(Solver):
         self.delta = float(self.opts["delta"])
         self.floor = losses.kl_floor(W.dtype)
         if self.sparse:
-            self.XT, self._perm = self.transpose_csr(self.X)
+            if self.loss == "kl":      # the ratio X / WH is transposed through the permutation
+                self.XT, self._perm = self.transpose_csr(self.X)
+            else:
+                self.XT = self.X.T.tocsr()
         self._WH = None  # cached product for the next H update (masked Frobenius)
         self._WtW = None  # W^T W of the current W (Frobenius), reused by the next H update
         self._count = 0
