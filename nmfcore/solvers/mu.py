@@ -153,6 +153,7 @@ class MultiplicativeUpdates(Solver):
             xlogx += float(np.vdot(XI, L))
             xsum += float(XI.sum())
         self._xlogx, self._xsum = xlogx, xsum
+        self._floor_always = False
 
     def _kl_sweep(self, update_w):
         """One pass over the row blocks at the current H: optionally the W update, then the
@@ -185,9 +186,11 @@ class MultiplicativeUpdates(Solver):
         return kl + losses.penalty(Wt, H, self.l1, self.l2), sq
 
     def _floor_block(self, WH):
-        """``max(WH, floor)`` in place; the pass is skipped when no entry is below the floor
-        (a read-only minimum is cheaper than rewriting the block)."""
-        if WH.min() < self.floor:
+        """``max(WH, floor)`` in place. Until some block needed it, a read-only minimum (cheaper
+        than rewriting the block) decides whether the pass is needed; after that (W H has exact
+        zeros, as with sparse factors) the floor is applied directly."""
+        if self._floor_always or WH.min() < self.floor:
+            self._floor_always = True
             np.maximum(WH, self.floor, out=WH)
 
     def _ratio_block(self, XI, WH):
