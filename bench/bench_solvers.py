@@ -544,7 +544,7 @@ def bench_case(case, a):
         b = bound[loss]
         res[name] = dict(ms=ms, wall=wall, cpu=1e3 * cpu[name], iters=iters, mem=mem, pct=100.0 * b / ms,
                          bound=b, match=match, loss=loss,
-                         pct_textbook=100.0 * bound["fro_textbook"] / ms if loss == "frobenius" else None)
+                         pct_textbook=100.0 * bound["fro_textbook"] / ms if loss == "fro" else None)
         print(f"  {name:6s} {ms:9.3f} ms/it ({iters} it, wall {wall:.3f}, cpu {1e3 * cpu[name]:.3f})  {100 * b / ms:5.1f}% of bound  "
               f"peak {mem:8.1f} MB", flush=True)
     for name, r in res.items():

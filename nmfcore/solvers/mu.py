@@ -47,6 +47,7 @@ class MultiplicativeUpdates(Solver):
                 self.XT = self.X.T.tocsr()
         self._WH = None  # cached product for the next H update (masked Frobenius)
         self._WtW = None  # W^T W of the current W (Frobenius), reused by the next H update
+        self._WtX = None  # W^T X of the start (dense Frobenius), reused by the first H update
         self._count = 0
         kind = "kl" if self.loss == "kl" else "fro"
         form = "sparse" if self.sparse else "dense"
@@ -86,10 +87,19 @@ class MultiplicativeUpdates(Solver):
         F *= denom
 
     # ---- Frobenius --------------------------------------------------------------------------
+    def _start_fro_dense(self):
+        """The start's error from ``W^T X``, which the first H update then reuses."""
+        Wt, H = self._Wt, self._H
+        self._WtX, self._WtW = Wt @ self.X, Wt @ Wt.T
+        sq = max(self.norm_sq - 2.0 * float(np.vdot(self._WtX, H))
+                 + float(np.vdot(self._WtW, H @ H.T)), 0.0)
+        return self.objective_from_sq(sq), sq
+
     def _step_fro_dense(self):
         X, Wt, H = self.X, self._Wt, self._H
         WtW = self._WtW if self._WtW is not None else Wt @ Wt.T
-        self._apply(H, Wt @ X, WtW @ H)
+        WtX, self._WtX = (self._WtX, None) if self._WtX is not None else (Wt @ X, None)
+        self._apply(H, WtX, WtW @ H)
         HXt = H @ X.T
         HHt = H @ H.T
         self._apply(Wt, HXt, HHt @ Wt)
@@ -203,6 +213,8 @@ class MultiplicativeUpdates(Solver):
         return self._kl_sweep(update_w=True)
 
     def start(self):
+        if self._step == self._step_fro_dense:
+            return self._start_fro_dense()
         if self.loss == "kl" and self.sparse:
             self._kl_sparse_setup()
             return self._kl_sparse_sweep(update_w=False)
