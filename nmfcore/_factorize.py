@@ -162,7 +162,8 @@ def _unit_scale(data, loss, l1, l2):
             f"X's largest entry is about 2**{-k}: its squared error is not representable in "
             "floating point. Divide X by a constant first (e.g. X / X.max(): the factors simply "
             "scale with it), or use loss='kl'.")
-    if loss == "kl" and not np.isfinite(np.ldexp(float(data.X.sum()), -k)):
+    if loss == "kl" and not np.isfinite(float(data.raw.sum()) if data.raw is not None
+                                        else np.ldexp(float(data.X.sum()), -k)):
         raise v.NMFInputError(
             "X's entries sum to more than the largest floating-point number, so its KL "
             "divergence is not representable. Divide X by a constant first (e.g. X / X.max()).")

@@ -5,7 +5,6 @@ and what the user can do about it. Solvers trust what comes out of here.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from numbers import Integral, Real
 
 import numpy as np
@@ -23,34 +22,50 @@ class NonNumericInputError(NMFInputError, TypeError):
     """X holds cells that are not numbers (text, objects)."""
 
 
-@dataclass(frozen=True)
 class PreparedData:
     """The data as solvers see it.
 
     Attributes
     ----------
     X : ndarray or scipy.sparse.csr_matrix of shape (n_samples, n_features)
-        Float data; missing entries (if any) are set to 0 here.
+        Float data at unit scale; missing entries (if any) are set to 0 here. When ``raw`` is
+        set, this scaled copy is made only on first access.
     mask : ndarray of shape (n_samples, n_features) or None
         1.0 where observed, 0.0 where missing (same dtype as ``X``); None when all observed.
     norm_sq : float
         Squared Frobenius norm of the observed entries (of the scaled X).
     exponent : int
         Even power of two the data were multiplied by: ``X = 2**exponent * X_user``.
+    raw : ndarray or None
+        The caller's dense float array (read-only view), when it can stand in for X: a solver
+        may use ``scale * (raw @ A)`` for ``X @ A`` (exact: ``scale`` is a power of two) and so
+        never copy X. None for sparse, masked or converted input.
+    scale : float
+        ``2**exponent`` when ``raw`` is set, else 1.0.
     """
 
-    X: object
-    mask: np.ndarray | None
-    norm_sq: float
-    exponent: int = 0
+    __slots__ = ("_X", "mask", "norm_sq", "exponent", "raw", "scale")
+
+    def __init__(self, X, mask, norm_sq, exponent=0, raw=None):
+        self._X, self.mask, self.norm_sq, self.exponent = X, mask, norm_sq, exponent
+        self.raw = raw
+        self.scale = float(np.ldexp(1.0, exponent)) if raw is not None else 1.0
+
+    @property
+    def X(self):
+        if self._X is None:
+            X = np.empty(self.raw.shape, dtype=self.raw.dtype)     # C order
+            np.ldexp(self.raw, self.exponent, out=X)                # exact
+            self._X = X
+        return self._X
 
     @property
     def shape(self):
-        return self.X.shape
+        return self.raw.shape if self._X is None else self._X.shape
 
     @property
     def dtype(self):
-        return self.X.dtype
+        return self.raw.dtype if self._X is None else self._X.dtype
 
 
 def _first_position(bad: np.ndarray) -> str:
@@ -184,23 +199,33 @@ def check_array(X, *, missing: str | None = None, mask=None, unit_scale: bool = 
     return PreparedData(X=X, mask=m, norm_sq=norm_sq, exponent=exponent)
 
 
+# Data whose largest entry is within 2**+-64 of unit scale are not copied up front (see
+# PreparedData.raw): their products at the factors' unit scale stay far from over/underflow.
+_RAW_EXPONENT = 64
+
+
 def _check_dense_float(X: np.ndarray, unit_scale: bool) -> PreparedData | None:
-    """The common case in two reductions and one scaled copy: float input, all finite, >= 0.
+    """The common case in two reductions: float input, all finite, >= 0.
 
     Returns None when any check fails; the caller's full checks then build the message.
-    Data already at unit scale are not copied at all: a read-only view is returned.
     """
     with np.errstate(invalid="ignore"):
         lo, hi = float(X.min()), float(X.max())   # NaN propagates into both; inf shows in one
     if not (np.isfinite(lo) and np.isfinite(hi) and lo >= 0.0 and hi > 0.0):
         return None
     exponent = unit_exponent(hi) if unit_scale else 0
-    if exponent == 0 and X.flags.c_contiguous:
-        out = X.view()
-        out.flags.writeable = False
-    else:
-        out = np.empty(X.shape, dtype=X.dtype)          # C order
-        np.ldexp(X, exponent, out=out)                  # exact, also for subnormal data
+    if abs(exponent) <= _RAW_EXPONENT and X.flags.c_contiguous and X.flags.aligned:
+        # The caller's array stands in for X (scaled copy made only if a solver asks for it);
+        # in this range raw products neither overflow nor lose bits to underflow. (Misaligned
+        # buffers, as unpickled ones can be, would take numpy's non-BLAS loops: copied.)
+        raw = X.view()
+        raw.flags.writeable = False
+        flat = raw.ravel()
+        norm_sq = float(np.ldexp(float(np.dot(flat, flat)), 2 * exponent))
+        return PreparedData(X=raw if exponent == 0 else None, mask=None, norm_sq=norm_sq,
+                            exponent=exponent, raw=raw)
+    out = np.empty(X.shape, dtype=X.dtype)              # C order
+    np.ldexp(X, exponent, out=out)                      # exact, also for subnormal data
     flat = out.ravel()
     return PreparedData(X=out, mask=None, norm_sq=float(np.dot(flat, flat)), exponent=exponent)
 

@@ -38,15 +38,29 @@ class Solver:
     description = ""
 
     def __init__(self, data, W, H, *, loss, l1, l2, rng, **options):
-        self.X = data.X
+        self._data = data
         self.mask = data.mask
         self.norm_sq = data.norm_sq
-        self.sparse = sp.issparse(data.X)
+        self.sparse = data.raw is None and sp.issparse(data.X)
+        # Dense products may use the caller's array: X @ A == scale * (raw @ A), exactly.
+        self.X_raw = data.raw if data.raw is not None else None
+        self.x_scale = data.scale
         self._W, self._H = W, H
         self.loss, self.l1, self.l2, self.rng = loss, l1, l2, rng
         self.opts = {**self.options, **options}
         self.tiny = np.finfo(W.dtype).tiny
         self._flush_below = float(np.sqrt(self.tiny))
+
+    @property
+    def X(self):
+        """X at unit scale (for dense input a scaled copy, made on first access)."""
+        return self._data.X
+
+    def dense_x(self) -> tuple[np.ndarray, float]:
+        """``(A, s)`` with ``X == s * A`` for dense X, without copying X when possible."""
+        if self.X_raw is not None:
+            return self.X_raw, self.x_scale
+        return self.X, 1.0
 
     @property
     def W(self) -> np.ndarray:
@@ -61,6 +75,12 @@ class Solver:
         return self.evaluate()
 
     def evaluate(self) -> tuple[float, float]:
+        if self.X_raw is not None and self.loss == "frobenius":   # no copy of X for this
+            XHt = self.X_raw @ self.H.T
+            XHt *= self.x_scale
+            sq = losses.sq_error_from_products(self.norm_sq, self.W, XHt, self.W.T @ self.W,
+                                               self.H @ self.H.T)
+            return self.objective_from_sq(sq), sq
         return losses.evaluate(self.X, self.W, self.H, loss=self.loss, l1=self.l1, l2=self.l2,
                                mask=self.mask, norm_sq=self.norm_sq)
 

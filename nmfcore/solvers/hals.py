@@ -79,7 +79,7 @@ class HALS(Solver):
         # Inner sweeps per half-iteration: the product costs (n_samples n_features rank), a sweep
         # (p rank^2) for a factor with p columns, so up to 1 + alpha * (other dimension / rank)
         # sweeps cost at most alpha times the product (Gillis & Glineur's rule).
-        m, n = self.X.shape
+        m, n = W.shape[0], H.shape[1]
         r = H.shape[0]
         fixed = self.opts["n_inner"]
         alpha = float(self.opts["inner_alpha"])
@@ -96,12 +96,21 @@ class HALS(Solver):
     def step(self):
         if self.mask is not None:
             return self._step_masked()
-        X, Wt, H = self.X, self._Wt, self._H
+        Wt, H = self._Wt, self._H
         # W first, then H (as scikit-learn's CD): from an NNDSVD start the other order can stall
         # (swimmer: relative error 0.14 instead of 1e-5).
-        HXt = np.ascontiguousarray((X @ H.T).T)
+        if self.sparse:
+            HXt = np.ascontiguousarray((self.X @ H.T).T)
+        else:                              # H @ X.T: the fast layout of (X H^T)^T; X = s * A
+            A, s = self.dense_x()
+            HXt = H @ A.T
+            HXt *= s
         sweep_blocks(Wt, HXt, H @ H.T, self.l1, self.l2, n_inner=self.inner_W, inner_tol=self.inner_tol)
-        WtX = (self.XT @ Wt.T).T if self.sparse else Wt @ X
+        if self.sparse:
+            WtX = (self.XT @ Wt.T).T
+        else:
+            WtX = Wt @ A
+            WtX *= s
         WtW = Wt @ Wt.T
         sweep_blocks(H, WtX, WtW, self.l1, self.l2, n_inner=self.inner_H, inner_tol=self.inner_tol)
         sq = losses.sq_error_from_products(self.norm_sq, H, WtX, H @ H.T, WtW)

@@ -29,6 +29,13 @@ from .. import losses
 from ._base import Solver
 
 
+def _scaled(A, s):
+    """``s * A`` in place (``s`` is a power of two, so this is exact); A returned."""
+    if s != 1.0:
+        A *= s
+    return A
+
+
 class MultiplicativeUpdates(Solver):
     name = "mu"
     losses = ("frobenius", "kl")
@@ -90,17 +97,19 @@ class MultiplicativeUpdates(Solver):
     def _start_fro_dense(self):
         """The start's error from ``W^T X``, which the first H update then reuses."""
         Wt, H = self._Wt, self._H
-        self._WtX, self._WtW = Wt @ self.X, Wt @ Wt.T
+        X, s = self.dense_x()
+        self._WtX, self._WtW = _scaled(Wt @ X, s), Wt @ Wt.T
         sq = max(self.norm_sq - 2.0 * float(np.vdot(self._WtX, H))
                  + float(np.vdot(self._WtW, H @ H.T)), 0.0)
         return self.objective_from_sq(sq), sq
 
     def _step_fro_dense(self):
-        X, Wt, H = self.X, self._Wt, self._H
+        Wt, H = self._Wt, self._H
+        X, s = self.dense_x()
         WtW = self._WtW if self._WtW is not None else Wt @ Wt.T
-        WtX, self._WtX = (self._WtX, None) if self._WtX is not None else (Wt @ X, None)
+        WtX, self._WtX = (self._WtX, None) if self._WtX is not None else (_scaled(Wt @ X, s), None)
         self._apply(H, WtX, WtW @ H)
-        HXt = H @ X.T
+        HXt = _scaled(H @ X.T, s)
         HHt = H @ H.T
         self._apply(Wt, HXt, HHt @ Wt)
         self._WtW = WtW = Wt @ Wt.T
@@ -151,13 +160,14 @@ class MultiplicativeUpdates(Solver):
     BLOCK_CELLS = 1 << 15
 
     def _kl_blocks_setup(self):
-        m, n = self.X.shape
+        X, s = self.dense_x()
+        m, n = X.shape
         rows = max(1, min(m, self.BLOCK_CELLS // n))
         self._blocks = [(a, min(a + rows, m)) for a in range(0, m, rows)]
-        self._buf = np.empty((2, rows, n), dtype=self.X.dtype)
+        self._buf = np.empty((2, rows, n), dtype=X.dtype)
         xlogx = xsum = 0.0
         for a, b in self._blocks:
-            XI, L = self.X[a:b], self._buf[1, :b - a]
+            XI, L = np.multiply(X[a:b], s, out=self._buf[0, :b - a]), self._buf[1, :b - a]
             np.maximum(XI, self.floor, out=L)
             np.log(L, out=L)                     # 0 * log(floor) = 0 where X is 0
             xlogx += float(np.vdot(XI, L))
@@ -168,16 +178,18 @@ class MultiplicativeUpdates(Solver):
     def _kl_sweep(self, update_w):
         """One pass over the row blocks at the current H: optionally the W update, then the
         objective and squared error at (W, H) and ``W^T (X / WH)`` for the next H update."""
-        X, Wt, H = self.X, self._Wt, self._H
+        # X = s * A: the ratio is formed with A and s applied to the small products and sums
+        Wt, H = self._Wt, self._H
+        A, s = self.dense_x()
         rowsum = H.sum(axis=1)[:, None]
         numer_h = np.zeros_like(H)
         x_log_wh = x_wh = 0.0
         for a, b in self._blocks:
-            XI, WtI = X[a:b], Wt[:, a:b]
+            XI, WtI = A[a:b], Wt[:, a:b]
             WH, L = self._buf[0, :b - a], self._buf[1, :b - a]
             if update_w:
                 self._ratio_block(XI, np.matmul(WtI.T, H, out=WH))
-                self._apply(WtI, H @ WH.T, np.broadcast_to(rowsum, WtI.shape).copy())
+                self._apply(WtI, _scaled(H @ WH.T, s), np.broadcast_to(rowsum, WtI.shape).copy())
             np.matmul(WtI.T, H, out=WH)
             self._floor_block(WH)
             np.log(WH, out=L)
@@ -189,7 +201,8 @@ class MultiplicativeUpdates(Solver):
                 x_log_wh += float(np.vdot(XI, L))
             np.divide(XI, WH, out=WH)
             numer_h += WtI @ WH
-        self._numer_h = numer_h
+        self._numer_h = _scaled(numer_h, s)
+        x_wh, x_log_wh = s * x_wh, s * x_log_wh
         total = float(Wt.sum(axis=1) @ rowsum[:, 0])
         kl = max(self._xlogx - x_log_wh - self._xsum + total, 0.0)
         sq = max(self.norm_sq - 2.0 * x_wh + float(np.vdot(Wt @ Wt.T, H @ H.T)), 0.0)

@@ -48,7 +48,7 @@ class ProjectedSGD(Solver):
     def __init__(self, data, W, H, **kw):
         super().__init__(data, W, H, **kw)
         self.epoch = 0
-        m = self.X.shape[0]
+        m = W.shape[0]
         size = self.opts["batch_size"]
         # default: two mini-batches per epoch. Each batch also pays rank^2 x n_features of
         # work on H (and a few passes over H), so more batches cost more per epoch; on the bench
@@ -62,7 +62,8 @@ class ProjectedSGD(Solver):
         self._Wt = np.ascontiguousarray(W.T)
         self._W = self._Wt.T
         if not self.sparse:
-            self._xbuf = np.empty((min(self.batch_size, m), self.X.shape[1]), dtype=self.X.dtype)
+            A = self.dense_x()[0]
+            self._xbuf = np.empty((min(self.batch_size, m), A.shape[1]), dtype=A.dtype)
 
     def step(self):
         # a too-large learning rate overflows; factorize detects the divergence and reverts
@@ -70,7 +71,8 @@ class ProjectedSGD(Solver):
             return self._epoch()
 
     def _epoch(self):
-        X, Wt, H = self.X, self._Wt, self._H
+        Wt, H = self._Wt, self._H
+        X, s = (self.X, 1.0) if self.sparse else self.dense_x()     # dense: X = s * A
         m = X.shape[0]
         rate = float(self.opts["learning_rate"]) / (1.0 + float(self.opts["decay"]) * self.epoch)
         project = bool(self.opts["project"])
@@ -88,6 +90,7 @@ class ProjectedSGD(Solver):
             else:
                 Xb = np.take(X, idx, axis=0, out=self._xbuf[:idx.size], mode="clip")
                 HXbt = H @ Xb.T
+                HXbt *= s
             # W_B step, then H step with the updated W_B (gradients from Gram matrices: the
             # residual W_B H - X_B is never formed, so sparse X stays sparse).
             HHt = H @ H.T
@@ -102,7 +105,11 @@ class ProjectedSGD(Solver):
             if project:
                 np.maximum(Wbt, 0.0, out=Wbt)
             Wt[:, idx] = Wbt
-            WbtXb = np.asarray((Xb.T @ Wbt.T).T) if self.sparse else Wbt @ Xb
+            if self.sparse:
+                WbtXb = np.asarray((Xb.T @ Wbt.T).T)
+            else:
+                WbtXb = Wbt @ Xb
+                WbtXb *= s
             WtX += WbtXb
             WbtWb = Wbt @ Wbt.T
             gH = WbtWb @ H

@@ -72,3 +72,22 @@ def test_history_holds_the_loss_of_each_iterate(loss, sparse, monkeypatch):
         assert loss_value == pytest.approx(obj, rel=1e-9), it
         assert rel == pytest.approx(np.sqrt(sq) / norm, rel=1e-7, abs=1e-12), it
     np.testing.assert_allclose(res.history["loss"], [s[1] for s in seen])
+
+
+@pytest.mark.parametrize("solver,loss,share", [("mu", "frobenius", 0.1), ("mu", "kl", 0.3),
+                                               ("hals", "frobenius", 0.1), ("sgd", "frobenius", 0.7)])
+def test_dense_fits_from_a_given_start_do_not_copy_x(solver, loss, share):
+    """X (not at unit scale) is used in place: the products take the power-of-two scale, so the
+    peak extra memory stays a fraction of X (sgd: one batch of rows)."""
+    import tracemalloc
+    rng = np.random.default_rng(3)
+    X = rng.random((600, 500)) * 37.0
+    W0, H0 = rng.random((600, 5)), rng.random((5, 500))
+    tracemalloc.start()
+    try:
+        res = nmfcore.factorize(X, 5, solver=solver, loss=loss, W0=W0, H0=H0, max_iter=3, tol=0)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert res.rel_error < 1.0
+    assert peak < share * X.nbytes, (peak, X.nbytes)
