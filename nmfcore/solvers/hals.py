@@ -86,8 +86,6 @@ class HALS(Solver):
         self.inner_H = int(fixed) if fixed else min(12, 1 + int(alpha * m / r))
         self.inner_W = int(fixed) if fixed else min(12, 1 + int(alpha * n / r))
         self.inner_tol = float(self.opts["inner_tol"])
-        if self.sparse:
-            self.XT = self.X.T.tocsr()
 
     @property
     def W(self):
@@ -107,7 +105,7 @@ class HALS(Solver):
             HXt *= s
         sweep_blocks(Wt, HXt, H @ H.T, self.l1, self.l2, n_inner=self.inner_W, inner_tol=self.inner_tol)
         if self.sparse:
-            WtX = (self.XT @ Wt.T).T
+            WtX = (self.X.T @ Wt.T).T          # X.T is a CSC view: no transposed copy
         else:
             WtX = Wt @ A
             WtX *= s

@@ -50,8 +50,6 @@ class MultiplicativeUpdates(Solver):
         if self.sparse:
             if self.loss == "kl":      # the ratio X / WH is transposed through the permutation
                 self.XT, self._perm = self.transpose_csr(self.X)
-            else:
-                self.XT = self.X.T.tocsr()
         self._WH = None  # cached product for the next H update (masked Frobenius)
         self._WtW = None  # W^T W of the current W (Frobenius), reused by the next H update
         self._WtX = None  # W^T X of the start (dense Frobenius), reused by the first H update
@@ -94,21 +92,30 @@ class MultiplicativeUpdates(Solver):
         F *= denom
 
     # ---- Frobenius --------------------------------------------------------------------------
-    def _start_fro_dense(self):
-        """The start's error from ``W^T X``, which the first H update then reuses."""
-        Wt, H = self._Wt, self._H
+    def _wtx(self):
+        """``W^T X`` (rank, n_features) for the current W: the first of an iteration's products."""
+        if self.sparse:
+            return (self.X.T @ self._W).T          # X.T is a CSC view: no transposed copy
         X, s = self.dense_x()
-        self._WtX, self._WtW = _scaled(Wt @ X, s), Wt @ Wt.T
+        return _scaled(self._Wt @ X, s)
+
+    def _start_fro(self):
+        """The start's error from ``W^T X``, which the first H update then reuses."""
+        W, H = self._W, self._H
+        self._WtX, self._WtW = self._wtx(), W.T @ W
         sq = max(self.norm_sq - 2.0 * float(np.vdot(self._WtX, H))
                  + float(np.vdot(self._WtW, H @ H.T)), 0.0)
         return self.objective_from_sq(sq), sq
+
+    def _take_wtx(self):
+        WtX, self._WtX = (self._WtX, None) if self._WtX is not None else (self._wtx(), None)
+        return WtX
 
     def _step_fro_dense(self):
         Wt, H = self._Wt, self._H
         X, s = self.dense_x()
         WtW = self._WtW if self._WtW is not None else Wt @ Wt.T
-        WtX, self._WtX = (self._WtX, None) if self._WtX is not None else (_scaled(Wt @ X, s), None)
-        self._apply(H, WtX, WtW @ H)
+        self._apply(H, self._take_wtx(), WtW @ H)
         HXt = _scaled(H @ X.T, s)
         HHt = H @ H.T
         self._apply(Wt, HXt, HHt @ Wt)
@@ -117,7 +124,7 @@ class MultiplicativeUpdates(Solver):
         return self.objective_from_sq(sq), sq
 
     def _step_fro_sparse(self):
-        return self._step_fro((self.XT @ self._W).T)
+        return self._step_fro(self._take_wtx())
 
     def _step_fro(self, WtX):
         """One Frobenius iteration given ``W^T X``: one more product with X, four of size rank."""
@@ -226,8 +233,8 @@ class MultiplicativeUpdates(Solver):
         return self._kl_sweep(update_w=True)
 
     def start(self):
-        if self._step == self._step_fro_dense:
-            return self._start_fro_dense()
+        if self._step in (self._step_fro_dense, self._step_fro_sparse):
+            return self._start_fro()
         if self.loss == "kl" and self.sparse:
             self._kl_sparse_setup()
             return self._kl_sparse_sweep(update_w=False)
