@@ -89,7 +89,7 @@ def main() -> None:
           f"results: {same}")
 
     def consensus_once():
-        from nmfcore.restarts import summarize_fits
+        from nmfcore._restarts import summarize_fits
         return summarize_fits(serial.fits).cophenetic      # fresh result: lazy step runs
 
     tc, coph = timed(consensus_once, a.repeats)

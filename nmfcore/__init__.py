@@ -33,7 +33,7 @@ from .consensus import (connectivity, consensus_matrix, consensus_order, consens
                         cophenetic_correlation, dispersion, pac, hard_assignments)
 from .metrics import (purity, entropy, adjusted_rand_index, silhouette_samples, silhouette_score,
                       hoyer_sparsity, explained_variance, relative_error)
-from .restarts import restarts, RestartsResult
+from ._restarts import restarts, RestartsResult
 from .sweep import rank_sweep, SweepResult, RankSuggestion
 
 __all__ += [

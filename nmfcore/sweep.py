@@ -27,8 +27,8 @@ from . import consensus as _cons
 from . import metrics as _metrics
 from ._parallel import run_tasks
 from ._memory import check_budget, estimate_fit_bytes
-from .restarts import (FitTask, RestartsResult, fit_task, holdout_mask, receive_fit,
-                       restart_kwargs, spawn_seeds, summarize_fits)
+from ._restarts import (FitTask, RestartsResult, fit_task, holdout_mask, receive_fit,
+                        restart_kwargs, spawn_seeds, summarize_fits)
 from .solvers import SOLVERS
 
 __all__ = ["rank_sweep", "SweepResult", "RankSuggestion", "COLUMNS"]

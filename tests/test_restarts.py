@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import nmfcore
-from nmfcore.restarts import spawn_seeds
+from nmfcore._restarts import spawn_seeds
 
 FAST = dict(solver="hals", max_iter=150)
 
@@ -214,10 +214,17 @@ def test_single_blas_thread_is_reference_counted():
     assert counts() == before
 
 
-def test_module_object_is_callable_like_the_function(groups):
+def test_restarts_is_the_function_not_a_module(groups):
+    import importlib
     import sys
-    mod = sys.modules["nmfcore.restarts"]
-    res = mod(groups[0], 3, n_restarts=1, random_state=0, **FAST)
+    import types
+    # The implementation lives in the private module nmfcore._restarts: importing it (as
+    # pytest's --doctest-modules does) cannot rebind nmfcore.restarts to a module object.
+    mod = importlib.import_module("nmfcore._restarts")
+    assert "nmfcore.restarts" not in sys.modules
+    assert nmfcore.restarts is mod.restarts and not isinstance(nmfcore.restarts, types.ModuleType)
+    assert nmfcore.RestartsResult is mod.RestartsResult
+    res = nmfcore.restarts(groups[0], 3, n_restarts=1, random_state=0, **FAST)
     assert isinstance(res, nmfcore.RestartsResult) and res.n_fits == 1
 
 

@@ -189,9 +189,9 @@ def sweep(name: str, max_rank: int = 8, n_restarts: int = 4, seed: int = 0) -> d
 def masked_fit(name: str, rank: int, fraction: float = 0.2, seed: int = 0) -> dict:
     """Hide a random ``fraction`` of a demo set's entries, fit the rest, predict the hidden.
 
-    Uses :func:`nmfcore.restarts.holdout_mask` and ``factorize(mask=...)`` (HALS).
+    Uses :func:`nmfcore._restarts.holdout_mask` and ``factorize(mask=...)`` (HALS).
     """
-    from nmfcore.restarts import holdout_mask
+    from nmfcore._restarts import holdout_mask
 
     X = dense(name)
     hidden = holdout_mask(np.ones(X.shape, bool), fraction, seed)

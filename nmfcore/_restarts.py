@@ -6,11 +6,12 @@ NMF is not unique: ``W D P^T, P D^-1 H`` fits as well as ``W, H`` for any positi
 removes the scaling (unit-norm rows of ``H``) and the permutation (Hungarian matching to a
 reference fit), and measures what stays stable: per-component similarity, spread of the final
 losses, and the consensus of the hard sample assignments (cophenetic, dispersion, PAC).
+
+The module name is private so that it never shadows the function: import
+:func:`restarts` and :class:`RestartsResult` from :mod:`nmfcore`.
 """
 from __future__ import annotations
 
-import sys
-import types
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -392,18 +393,3 @@ def restarts(X, rank: int, n_restarts: int = 10, random_state=None, n_jobs: int 
     return summarize_fits([run.results[i] for i in done], reference=reference,
                           consensus=consensus, seeds=[seeds[i] for i in done], root=root,
                           cancelled=run.cancelled, n_requested=int(n_restarts), params=params)
-
-
-class _CallableModule(types.ModuleType):
-    """This module shares its name with :func:`restarts`, which ``nmfcore`` exports.
-
-    Importers that (re)bind ``nmfcore.restarts`` to the module object (pytest's
-    ``--doctest-modules`` collection does) would otherwise break ``nmfcore.restarts(...)``;
-    calling the module calls the function.
-    """
-
-    def __call__(self, *args, **kwargs):
-        return restarts(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
