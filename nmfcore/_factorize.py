@@ -78,7 +78,7 @@ def factorize(X, rank, *, solver="mu", loss="frobenius", init="nndsvda", W0=None
     --------
     >>> import numpy as np, nmfcore
     >>> X = np.random.default_rng(0).random((30, 2)) @ np.random.default_rng(1).random((2, 20))
-    >>> res = nmfcore.factorize(X, 2, solver="hals", random_state=0)
+    >>> res = nmfcore.factorize(X, 2, solver="hals", random_state=0, tol=1e-6)
     >>> res.W.shape, res.H.shape, res.rel_error < 1e-3
     ((30, 2), (2, 20), True)
     """

@@ -64,3 +64,19 @@ def test_nmfcore_imports_only_numpy_and_scipy():
     for path in (ROOT / "nmfcore").rglob("*.py"):
         text = path.read_text()
         assert not re.search(r"^\s*(import|from)\s+(streamlit|plotly|pandas)\b", text, re.M), path
+
+
+def test_nmfcore_docstring_examples_run():
+    """Every ``>>>`` example in nmfcore's docstrings gives the output it shows."""
+    import doctest
+    import importlib
+    import pkgutil
+
+    import nmfcore
+
+    failed, tried = 0, 0
+    for info in pkgutil.walk_packages(nmfcore.__path__, "nmfcore."):
+        result = doctest.testmod(importlib.import_module(info.name), verbose=False,
+                                 optionflags=doctest.NORMALIZE_WHITESPACE)
+        failed, tried = failed + result.failed, tried + result.attempted
+    assert tried >= 5 and failed == 0
