@@ -116,7 +116,7 @@ class MultiplicativeUpdates(Solver):
         X, s = self.dense_x()
         WtW = self._WtW if self._WtW is not None else Wt @ Wt.T
         self._apply(H, self._take_wtx(), WtW @ H)
-        HXt = _scaled(H @ X.T, s)
+        HXt = (H * s if s != 1.0 else H) @ X.T     # (s H) X^T == s (H X^T) exactly
         HHt = H @ H.T
         self._apply(Wt, HXt, HHt @ Wt)
         self._WtW = WtW = Wt @ Wt.T
