@@ -9,11 +9,15 @@ import plotly.graph_objects as go
 from ._style import AXIS_LABELS, color, _layout
 
 
+DASHES = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot")
+
+
 def convergence(histories: Mapping[str, Mapping[str, Sequence[float]]], *, x: str = "iteration",
                 y: str = "loss", log_x: bool = False, log_y: bool = True,
                 title: str | None = None) -> go.Figure:
     """One line per run (``name -> history``); x/y are history keys ("iteration", "seconds",
-    "loss", "rel_error"). Non-positive values are dropped on a log axis."""
+    "loss", "rel_error"). Non-positive values are dropped on a log axis. Runs get distinct dash
+    patterns as well as colours, so curves that coincide (MU and SGD often do) stay visible."""
     fig = go.Figure()
     for i, (name, h) in enumerate(histories.items()):
         xs = np.asarray(h.get(x, []), dtype=float)
@@ -26,7 +30,7 @@ def convergence(histories: Mapping[str, Mapping[str, Sequence[float]]], *, x: st
         if log_x:
             keep &= xs > 0
         fig.add_trace(go.Scatter(
-            x=xs[keep], y=ys[keep], mode="lines", name=name, line=dict(color=color(i), width=2),
+            x=xs[keep], y=ys[keep], mode="lines", name=name, line=dict(color=color(i), width=2, dash=DASHES[i % len(DASHES)]),
             hovertemplate=f"<b>{name}</b><br>{AXIS_LABELS.get(x, x)}: %{{x:.4g}}"
                           f"<br>{AXIS_LABELS.get(y, y)}: %{{y:.4g}}<extra></extra>"))
     fig.update_xaxes(title=AXIS_LABELS.get(x, x), type="log" if log_x else "linear")

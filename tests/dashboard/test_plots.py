@@ -19,6 +19,9 @@ def test_convergence_one_line_per_run_and_log_axes():
     assert fig.layout.yaxis.type == "log"
     assert fig.layout.xaxis.title.text == "wall time (s)"
     assert "loss" in fig.layout.yaxis.title.text
+    # coinciding curves stay distinguishable: different colour and dash per run
+    assert fig.data[0].line.dash != fig.data[1].line.dash
+    assert fig.data[0].line.color != fig.data[1].line.color
 
 
 def test_heatmap_sorts_by_dominant_component_and_aggregates_many_rows():
