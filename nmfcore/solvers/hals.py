@@ -46,20 +46,30 @@ def sweep_blocks(F, A, B, l1, l2, *, n_inner, inner_tol):
     """
     rank = F.shape[0]
     first = None
+    prod = np.empty(F.shape[1], dtype=F.dtype)
     for _ in range(n_inner):
-        change = 0.0
+        before = F.copy()
         for k in range(rank):
             denom = B[k, k] + l2
             if denom <= 0:
                 continue
+            # F[k] <- max(0, (A[k] - B[k] F + B[k, k] F[k] - l1) / denom), in place on F[k]
+            # (B[k] F uses the old F[k], so it is formed first)
             row = F[k]
-            new = (A[k] - B[k] @ F + B[k, k] * row - l1) / denom
-            np.maximum(new, 0.0, out=new)
-            if not new.any():
-                new.fill(_ZERO_GUARD * max(float(np.abs(A[k]).max()), 1.0) / max(denom, 1.0))
-            diff = new - row
-            change += float(np.vdot(diff, diff))
-            F[k] = new
+            np.matmul(B[k], F, out=prod)
+            np.subtract(A[k], prod, out=prod)
+            if l1:
+                prod -= l1
+            row *= B[k, k]
+            row += prod
+            row /= denom
+            np.maximum(row, 0.0, out=row)
+        for k in np.flatnonzero(~F.any(axis=1)):    # a block that became all zero
+            denom = B[k, k] + l2
+            if denom > 0:
+                F[k] = _ZERO_GUARD * max(float(np.abs(A[k]).max()), 1.0) / max(denom, 1.0)
+        before -= F
+        change = float(np.vdot(before, before))
         if first is None:
             first = change
         if change <= inner_tol * first:
