@@ -43,7 +43,7 @@ class Solver:
         self.norm_sq = data.norm_sq
         self.sparse = data.raw is None and sp.issparse(data.X)
         # Dense products may use the caller's array: X @ A == scale * (raw @ A), exactly.
-        self.X_raw = data.raw if data.raw is not None else None
+        self.X_raw = data.raw
         self.x_scale = data.scale
         self._W, self._H = W, H
         self.loss, self.l1, self.l2, self.rng = loss, l1, l2, rng

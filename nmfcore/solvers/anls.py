@@ -21,8 +21,8 @@ from ._base import Solver
 _BATCH = 2048
 
 
-# Columns are grouped by passive set (Kim & Park) when there are at most this many distinct
-# sets per this many columns; otherwise every column gets its own system in batched calls.
+# Columns are grouped by passive set (Kim & Park) when the distinct sets number at most this
+# fraction of the columns; otherwise every column gets its own system in batched calls.
 _GROUPS_PER_COLUMN = 0.125
 _BITS = np.left_shift(1, np.arange(63), dtype=np.int64)
 
