@@ -1,7 +1,9 @@
 """What the upload parsers share: the error type, the size limits, small helpers."""
 from __future__ import annotations
 
+import io
 import re
+import zipfile
 from dataclasses import dataclass
 
 import numpy as np
@@ -51,3 +53,13 @@ def _mb(n: int) -> str:
     return f"{n / 1024 / 1024:.1f} MB"
 
 
+def check_zip_budget(name: str, data: bytes, budget: int, *, not_zip: str, remedy: str) -> None:
+    """Refuse a zip archive (.npz, .xlsx) that is damaged or unpacks to more than ``budget``
+    bytes, before anything is extracted. ``not_zip`` and ``remedy`` finish the messages."""
+    try:
+        unpacked = sum(i.file_size for i in zipfile.ZipFile(io.BytesIO(data)).infolist())
+    except zipfile.BadZipFile:
+        raise UploadError(f"{name} {not_zip}") from None
+    if unpacked > budget:
+        raise UploadError(f"{name} unpacks to {_mb(unpacked)}, over the memory budget of "
+                          f"{_mb(budget)}. {remedy}")

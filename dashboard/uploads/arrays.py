@@ -7,7 +7,7 @@ import zipfile
 import numpy as np
 import scipy.sparse as sp
 
-from ._common import UploadError, _mb
+from ._common import UploadError, _mb, check_zip_budget
 
 
 def _np_load(name, data):
@@ -49,15 +49,10 @@ def _numeric_array(name, arr, notes):
 
 
 def _parse_npz(name, data, budget, notes):
-    try:
-        zf = zipfile.ZipFile(io.BytesIO(data))
-        total = sum(i.file_size for i in zf.infolist())
-    except zipfile.BadZipFile:
-        raise UploadError(f"{name} is not a NumPy .npz archive (not a zip file). Save it with "
-                          f"numpy.savez or scipy.sparse.save_npz.") from None
-    if total > budget:
-        raise UploadError(f"{name} unpacks to {_mb(total)}, over the memory budget of "
-                          f"{_mb(budget)}. Upload a smaller or sparse matrix.")
+    check_zip_budget(name, data, budget,
+                     not_zip="is not a NumPy .npz archive (not a zip file). Save it with "
+                             "numpy.savez or scipy.sparse.save_npz.",
+                     remedy="Upload a smaller or sparse matrix.")
     z = _np_load_npz(name, data)
     keys = set(z)
     row_labels = col_labels = classes = None

@@ -4,11 +4,10 @@ from __future__ import annotations
 import csv
 import io
 import re
-import zipfile
 
 import numpy as np
 
-from ._common import MEMORY_BUDGET, _NA, UploadError, _mb
+from ._common import MEMORY_BUDGET, _NA, UploadError, check_zip_budget
 
 
 def _kind(cell, dec=".") -> str:
@@ -253,14 +252,10 @@ def _parse_xlsx(name, data, *, header, label_column, notes, budget=MEMORY_BUDGET
                           f"must be saved as .xlsx.")
     import openpyxl
 
-    try:
-        unpacked = sum(i.file_size for i in zipfile.ZipFile(io.BytesIO(data)).infolist())
-    except zipfile.BadZipFile:
-        raise UploadError(f"{name} is not a real Excel .xlsx file (damaged zip archive). Save "
-                          f"it again from Excel as .xlsx, or export a CSV.") from None
-    if unpacked > budget:
-        raise UploadError(f"{name} unpacks to {_mb(unpacked)}, over the memory budget of "
-                          f"{_mb(budget)}. Export the sheet as CSV instead.")
+    check_zip_budget(name, data, budget,
+                     not_zip="is not a real Excel .xlsx file (damaged zip archive). Save it "
+                             "again from Excel as .xlsx, or export a CSV.",
+                     remedy="Export the sheet as CSV instead.")
     try:
         wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         ws = wb.worksheets[0]
