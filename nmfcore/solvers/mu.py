@@ -49,7 +49,7 @@ class MultiplicativeUpdates(Solver):
         self.floor = losses.kl_floor(W.dtype)
         if self.sparse:
             if self.loss == "kl":      # the ratio X / WH is transposed through the permutation
-                self.XT, self._perm = self.transpose_csr(self.X)
+                self._RT, self._perm = self.transpose_csr(self.X)   # .data: the ratio, later
         self._WH = None  # cached product for the next H update (masked Frobenius)
         self._WtW = None  # W^T W of the current W (Frobenius), reused by the next H update
         self._WtX = None  # W^T X of the start (dense Frobenius), reused by the first H update
@@ -58,9 +58,11 @@ class MultiplicativeUpdates(Solver):
         form = "sparse" if self.sparse else "dense"
         if kind == "fro" and self.mask is not None:
             form = "masked"  # (dense KL applies the mask itself)
-        self._step = getattr(self, f"_step_{kind}_{form}")
-        if kind == "kl" and form == "dense" and self.mask is None:
-            self._step = self._step_kl_blocked
+        if kind == "kl" and self.mask is None:   # dense or sparse: the blocked sweep kernels
+            self._sweep = self._kl_sparse_sweep if self.sparse else self._kl_sweep
+            self._step = self._step_kl_swept
+        else:
+            self._step = getattr(self, f"_step_{kind}_{form}")
         if form == "dense" and self.mask is None:
             # W is kept transposed (rank x n_samples, C order): the W update then works with
             # (X H^T)^T = H X^T, the fastest layout of that product (about 1.35x faster than
@@ -209,11 +211,7 @@ class MultiplicativeUpdates(Solver):
             np.divide(XI, WH, out=WH)
             numer_h += WtI @ WH
         self._numer_h = _scaled(numer_h, s)
-        x_wh, x_log_wh = s * x_wh, s * x_log_wh
-        total = float(Wt.sum(axis=1) @ rowsum[:, 0])
-        kl = max(self._xlogx - x_log_wh - self._xsum + total, 0.0)
-        sq = max(self.norm_sq - 2.0 * x_wh + float(np.vdot(Wt @ Wt.T, H @ H.T)), 0.0)
-        return kl + losses.penalty(Wt, H, self.l1, self.l2), sq
+        return self._kl_objective(s * x_log_wh, s * x_wh)
 
     def _floor_block(self, WH):
         """``max(WH, floor)`` in place. Until some block needed it, a read-only minimum (cheaper
@@ -227,23 +225,15 @@ class MultiplicativeUpdates(Solver):
         self._floor_block(WH)
         return np.divide(XI, WH, out=WH)
 
-    def _step_kl_blocked(self):
-        Wt, H = self._Wt, self._H
-        self._apply(H, self._numer_h, np.broadcast_to(Wt.sum(axis=1)[:, None], H.shape).copy())
-        return self._kl_sweep(update_w=True)
-
     def start(self):
         if self._step in (self._step_fro_dense, self._step_fro_sparse):
             return self._start_fro()
-        if self.loss == "kl" and self.sparse:
-            self._kl_sparse_setup()
-            return self._kl_sparse_sweep(update_w=False)
-        if self.loss == "kl" and not self.sparse and self.mask is None:
-            self._kl_blocks_setup()
-            return self._kl_sweep(update_w=False)
-        if self.loss != "kl" or self.sparse:
+        if self._step == self._step_kl_swept:
+            (self._kl_sparse_setup if self.sparse else self._kl_blocks_setup)()
+            return self._sweep(update_w=False)
+        if self.loss != "kl":                 # masked Frobenius
             return super().start()
-        X = self.X
+        X = self.X                            # masked KL (a mask makes X dense)
         positive = X.ravel() > 0          # missing entries hold 0, so they are left out
         self._pos = None if positive.all() else np.flatnonzero(positive)  # None: no gather needed
         self._xpos = X.ravel() if self._pos is None else X.ravel()[self._pos]
@@ -305,7 +295,6 @@ class MultiplicativeUpdates(Solver):
         self._sblocks = blocks
         self._gathered = np.empty((widest, 1, rank), dtype=x.dtype)   # shared by every S
         self._ratio = np.empty_like(x)
-        self._RT = self.XT.copy()                            # its .data: the ratio, transposed
         positive = x[x > 0]
         self._xlogx = float(np.dot(positive, np.log(positive)))
         self._xsum = float(positive.sum())
@@ -335,12 +324,21 @@ class MultiplicativeUpdates(Solver):
         RT = self._RT
         np.take(self._ratio, self._perm, out=RT.data, mode="clip")
         self._numer_h = (RT @ W).T
-        total = float(W.sum(axis=0) @ rowsum)
+        return self._kl_objective(x_log_wh, x_wh)
+
+    def _kl_objective(self, x_log_wh, x_wh):
+        """Objective and squared error at (W, H) from a sweep's ``<X, log WH>`` and ``<X, WH>``:
+        ``KL = sum X log X - <X, log WH> - sum X + sum WH``, the sums of W H from W's column and
+        H's row sums, ``||X - WH||^2 = ||X||^2 - 2 <X, WH> + <W^T W, H H^T>``."""
+        W, H = self._W, self._H
+        total = float(W.sum(axis=0) @ H.sum(axis=1))
         kl = max(self._xlogx - x_log_wh - self._xsum + total, 0.0)
         sq = max(self.norm_sq - 2.0 * x_wh + float(np.vdot(W.T @ W, H @ H.T)), 0.0)
         return kl + losses.penalty(W, H, self.l1, self.l2), sq
 
-    def _step_kl_sparse(self):
+    def _step_kl_swept(self):
+        """One KL iteration on the sweep kernels: H from the last sweep's ``W^T (X / WH)``, then
+        a sweep (W update and evaluation) at the new H."""
         W, H = self._W, self._H
         self._apply(H, self._numer_h, np.broadcast_to(W.sum(axis=0)[:, None], H.shape).copy())
-        return self._kl_sparse_sweep(update_w=True)
+        return self._sweep(update_w=True)
