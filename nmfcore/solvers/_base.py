@@ -12,6 +12,14 @@ import scipy.sparse as sp
 from .. import losses
 
 
+def scaled(A: np.ndarray, s: float) -> np.ndarray:
+    """``s * A`` in place and returned; ``s`` is the power-of-two scale of
+    :meth:`Solver.dense_x`, so this is exact (and skipped when ``s`` is 1)."""
+    if s != 1.0:
+        A *= s
+    return A
+
+
 class Solver:
     """Base class of the solvers in :data:`nmfcore.SOLVERS`.
 
@@ -76,8 +84,7 @@ class Solver:
 
     def evaluate(self) -> tuple[float, float]:
         if self.X_raw is not None and self.loss == "frobenius":   # no copy of X for this
-            XHt = self.X_raw @ self.H.T
-            XHt *= self.x_scale
+            XHt = scaled(self.X_raw @ self.H.T, self.x_scale)
             sq = losses.sq_error_from_products(self.norm_sq, self.W, XHt, self.W.T @ self.W,
                                                self.H @ self.H.T)
             return self.objective_from_sq(sq), sq

@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import losses
-from ._base import Solver
+from ._base import Solver, scaled
 
 # A block (row of H or column of W) that would be all zero gets this value, times its scale.
 _ZERO_GUARD = 1e-16
@@ -111,14 +111,12 @@ class HALS(Solver):
             HXt = np.ascontiguousarray((self.X @ H.T).T)
         else:                              # H @ X.T: the fast layout of (X H^T)^T; X = s * A
             A, s = self.dense_x()
-            HXt = H @ A.T
-            HXt *= s
+            HXt = scaled(H @ A.T, s)
         sweep_blocks(Wt, HXt, H @ H.T, self.l1, self.l2, n_inner=self.inner_W, inner_tol=self.inner_tol)
         if self.sparse:
             WtX = (self.X.T @ Wt.T).T          # X.T is a CSC view: no transposed copy
         else:
-            WtX = Wt @ A
-            WtX *= s
+            WtX = scaled(Wt @ A, s)
         WtW = Wt @ Wt.T
         sweep_blocks(H, WtX, WtW, self.l1, self.l2, n_inner=self.inner_H, inner_tol=self.inner_tol)
         sq = losses.sq_error_from_products(self.norm_sq, H, WtX, H @ H.T, WtW)

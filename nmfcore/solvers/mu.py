@@ -26,14 +26,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .. import losses
-from ._base import Solver
-
-
-def _scaled(A, s):
-    """``s * A`` in place (``s`` is a power of two, so this is exact); A returned."""
-    if s != 1.0:
-        A *= s
-    return A
+from ._base import Solver, scaled
 
 
 class MultiplicativeUpdates(Solver):
@@ -99,7 +92,7 @@ class MultiplicativeUpdates(Solver):
         if self.sparse:
             return (self.X.T @ self._W).T          # X.T is a CSC view: no transposed copy
         X, s = self.dense_x()
-        return _scaled(self._Wt @ X, s)
+        return scaled(self._Wt @ X, s)
 
     def _start_fro(self):
         """The start's error from ``W^T X``, which the first H update then reuses."""
@@ -198,7 +191,7 @@ class MultiplicativeUpdates(Solver):
             WH, L = self._buf[0, :b - a], self._buf[1, :b - a]
             if update_w:
                 self._ratio_block(XI, np.matmul(WtI.T, H, out=WH))
-                self._apply(WtI, _scaled(H @ WH.T, s), np.broadcast_to(rowsum, WtI.shape).copy())
+                self._apply(WtI, scaled(H @ WH.T, s), np.broadcast_to(rowsum, WtI.shape).copy())
             np.matmul(WtI.T, H, out=WH)
             self._floor_block(WH)
             np.log(WH, out=L)
@@ -210,7 +203,7 @@ class MultiplicativeUpdates(Solver):
                 x_log_wh += float(np.vdot(XI, L))
             np.divide(XI, WH, out=WH)
             numer_h += WtI @ WH
-        self._numer_h = _scaled(numer_h, s)
+        self._numer_h = scaled(numer_h, s)
         return self._kl_objective(s * x_log_wh, s * x_wh)
 
     def _floor_block(self, WH):

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._base import Solver
+from ._base import Solver, scaled
 
 
 def _top_eig(G) -> float:
@@ -89,8 +89,7 @@ class ProjectedSGD(Solver):
                 HXbt = (Xb @ H.T).T
             else:
                 Xb = np.take(X, idx, axis=0, out=self._xbuf[:idx.size], mode="clip")
-                HXbt = H @ Xb.T
-                HXbt *= s
+                HXbt = scaled(H @ Xb.T, s)
             # W_B step, then H step with the updated W_B (gradients from Gram matrices: the
             # residual W_B H - X_B is never formed, so sparse X stays sparse).
             HHt = H @ H.T
@@ -108,8 +107,7 @@ class ProjectedSGD(Solver):
             if self.sparse:
                 WbtXb = np.asarray((Xb.T @ Wbt.T).T)
             else:
-                WbtXb = Wbt @ Xb
-                WbtXb *= s
+                WbtXb = scaled(Wbt @ Xb, s)
             WtX += WbtXb
             WbtWb = Wbt @ Wbt.T
             gH = WbtWb @ H
