@@ -6,7 +6,7 @@ import re
 import numpy as np
 
 from dashboard.lessons import LESSON_PAGES
-from lesson_kit import by_title, metric, open_lesson  # tests/lessons/lesson_kit.py
+from lesson_kit import by_title, metric, open_lesson  # tests/lesson_kit.py
 
 
 def test_all_twelve_lessons_registered_with_explore_links():

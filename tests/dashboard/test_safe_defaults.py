@@ -1,6 +1,6 @@
 """Safe defaults: loopback only, upload cap, XSRF on, no unpickling/eval of user data, no network.
 
-The browser test (test_concurrency_e2e.py) also checks that the server started by the README's
+The browser test (tests/e2e/test_concurrency.py) also checks that the server started by the README's
 command listens on 127.0.0.1 only.
 """
 from __future__ import annotations

@@ -11,6 +11,8 @@ import pytest
 import nmfcore
 from rel_helpers import assert_clear
 
+pytestmark = pytest.mark.reliability
+
 
 @pytest.mark.parametrize("bad", [np.nan, np.inf])
 def test_align_components_refuses_non_finite_components(bad):

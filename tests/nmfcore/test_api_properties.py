@@ -21,6 +21,9 @@ from hypothesis import strategies as st
 import nmfcore
 from rel_helpers import assert_clear, count
 
+pytestmark = pytest.mark.reliability
+
+
 def FAST(n):
     """Hypothesis settings: n examples, no deadline (2 shared cores), no example database."""
     return settings(max_examples=n, deadline=None, database=None,

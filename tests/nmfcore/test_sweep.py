@@ -107,7 +107,7 @@ def test_cancel_returns_completed_ranks_only(planted):
 
 
 def test_consensus_rules_on_three_groups():
-    from tests.test_restarts import three_groups
+    from tests.nmfcore.test_restarts import three_groups
     X, _ = three_groups(3)
     sw = nmfcore.rank_sweep(X, [2, 3, 4, 5], n_restarts=6, random_state=1, cv_folds=0,
                             shuffle_baseline=False, solver="hals", max_iter=150)

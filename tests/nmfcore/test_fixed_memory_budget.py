@@ -28,7 +28,12 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from rel_helpers import ROOT
+
+pytestmark = pytest.mark.reliability
+
 
 CHILD = r'''
 import json, resource, sys

@@ -12,6 +12,9 @@ import scipy.sparse as sp
 import nmfcore
 from rel_helpers import assert_clear
 
+pytestmark = pytest.mark.reliability
+
+
 X54 = np.random.default_rng(0).random((5, 4))
 
 

@@ -13,6 +13,9 @@ import pytest
 
 import nmfcore
 
+pytestmark = pytest.mark.reliability
+
+
 X54 = np.random.default_rng(0).random((5, 4))
 
 
