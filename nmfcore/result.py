@@ -11,6 +11,9 @@ class ConvergenceWarning(UserWarning):
     """A fit stopped at ``max_iter`` before meeting ``tol``."""
 
 
+# The columns of every fit's history, in this order (NMFResult.history, live progress, CSV).
+HISTORY_KEYS = ("iteration", "seconds", "loss", "rel_error")
+
 STATUS_MESSAGES = {
     "converged": "The relative decrease of the loss fell below tol.",
     "max_iter": "Stopped after max_iter iterations before meeting tol.",

@@ -129,7 +129,8 @@ class ANLS(Solver):
     name = "anls"
     losses = ("frobenius",)
     supports_mask = False
-    options = {}
+    masked_fallback = "hals"
+    option_specs = ()
     description = "Alternating non-negative least squares (block principal pivoting)"
 
     def step(self):

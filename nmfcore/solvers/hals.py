@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import losses
-from ._base import Solver, scaled
+from ._base import Option, Solver, scaled
 
 # A block (row of H or column of W) that would be all zero gets this value, times its scale.
 _ZERO_GUARD = 1e-16
@@ -80,7 +80,15 @@ class HALS(Solver):
     name = "hals"
     losses = ("frobenius",)
     supports_mask = True
-    options = {"n_inner": None, "inner_tol": 0.01, "inner_alpha": 0.5}
+    option_specs = (
+        Option("n_inner", None, int, low=1, auto="by the cost rule (inner_alpha)",
+               help="inner sweeps per half-iteration"),
+        Option("inner_tol", 0.01, float, low=0.0,
+               help="stop the inner sweeps once one changes the factor by less than this "
+                    "fraction of the first"),
+        Option("inner_alpha", 0.5, float, low=0.0,
+               help="inner sweeps may cost up to this fraction of the outer product"),
+    )
     description = "Hierarchical alternating least squares (fast HALS with product reuse)"
 
     def __init__(self, data, W, H, **kw):
