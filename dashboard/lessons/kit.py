@@ -94,8 +94,8 @@ def fit(name: str, rank: int, *, n_rows: int | None = None, solver: str = "hals"
 
 
 def rel_error(X, X_hat) -> float:
-    """``||X - X_hat||_F / ||X||_F``."""
-    return float(np.linalg.norm(X - X_hat) / max(np.linalg.norm(X), 1e-300))
+    """``||X - X_hat||_F / ||X||_F`` (:func:`nmfcore.relative_error` of an approximation)."""
+    return nmfcore.relative_error(X, X_hat)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -189,12 +189,10 @@ def sweep(name: str, max_rank: int = 8, n_restarts: int = 4, seed: int = 0) -> d
 def masked_fit(name: str, rank: int, fraction: float = 0.2, seed: int = 0) -> dict:
     """Hide a random ``fraction`` of a demo set's entries, fit the rest, predict the hidden.
 
-    Uses :func:`nmfcore._restarts.holdout_mask` and ``factorize(mask=...)`` (HALS).
+    Uses :func:`nmfcore.holdout_mask` and ``factorize(mask=...)`` (HALS).
     """
-    from nmfcore._restarts import holdout_mask
-
     X = dense(name)
-    hidden = holdout_mask(np.ones(X.shape, bool), fraction, seed)
+    hidden = nmfcore.holdout_mask(np.ones(X.shape, bool), fraction, seed)
     res = nmfcore.factorize(X, rank, solver="hals", mask=~hidden, max_iter=300, tol=1e-6,
                             random_state=seed)
     return {"hidden": hidden, "prediction": res.W @ res.H}
