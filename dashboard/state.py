@@ -112,7 +112,7 @@ def set_job(kind: str, job) -> None:
 
 
 def get_last_fit() -> dict | None:
-    """``{"dataset": name, "dataset_key": ..., "settings": dict, "outcome": FitOutcome}``."""
+    """``{"dataset": name, "dataset_key": ..., "settings": dict, "outcome": NMFResult}``."""
     return st.session_state.get(_LAST_FIT)
 
 

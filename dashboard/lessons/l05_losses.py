@@ -3,7 +3,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from dashboard.lessons import figures, kit
+from dashboard.lessons import kit
+from dashboard.plots import teaching as figures
 from nmfcore.teaching import kl_divergence, poisson_log_likelihood
 
 kit.header(5, "Frobenius vs Kullback–Leibler", r"""

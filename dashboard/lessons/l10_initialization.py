@@ -2,7 +2,8 @@
 import numpy as np
 import streamlit as st
 
-from dashboard.lessons import figures, kit
+from dashboard.lessons import kit
+from dashboard.plots import teaching as figures
 
 N_ROWS, RANK, SEEDS = 600, 10, (0, 1, 2, 3, 4)
 kit.header(10, "Initialization", """

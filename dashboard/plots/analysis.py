@@ -93,7 +93,7 @@ def similarity(S: np.ndarray, *, title: str | None = None,
     return _layout(fig, title, 320)
 
 
-def components(H: np.ndarray, *, kind: str = "generic", image_shape: Sequence[int] | None = None,
+def component_grid(H: np.ndarray, *, kind: str = "generic", image_shape: Sequence[int] | None = None,
                feature_names: Sequence | None = None, titles: Sequence | None = None,
                title: str | None = None, n_top: int = 10) -> go.Figure:
     """Components in the data's own form: images (image data), top-feature bars (text/count

@@ -1,14 +1,15 @@
-"""Plotly figure builders used only by the lessons (pure functions: arrays in, figures out)."""
+"""Figures of the Learn section (pure functions: arrays in, figures out), in the same palette
+and colour scales as the Explore figures (``_style``): component k has one colour everywhere."""
 from __future__ import annotations
 
 import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-SEQ = "Viridis"
-DIVERGING = "RdBu"
-PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
-           "#7f7f7f", "#bcbd22", "#17becf"]
+from ._style import DIV as DIVERGING, PALETTE, SEQ
+
+__all__ = ["SEQ", "DIVERGING", "PALETTE", "mosaic", "matrix_panels", "lines",
+           "stacked_memberships", "signed_heatmap", "bars", "scatter_xy", "strip", "grouped_bars"]
 _LAYOUT = dict(template="plotly_white", margin=dict(l=10, r=10, t=40, b=10))
 
 
@@ -203,7 +204,7 @@ def bars(names, values, *, title: str = "", ylabel: str = "", height: int = 300,
     """A simple labelled bar chart."""
     values = np.asarray(values, dtype=float)
     fig = go.Figure(go.Bar(x=list(names), y=values,
-                           marker_color=colors or PALETTE[:len(values)],
+                           marker_color=colors or list(PALETTE[:len(values)]),
                            text=[format(v, text_fmt) for v in values], textposition="auto"))
     fig.update_layout(**_LAYOUT, title=title, height=height, yaxis_title=ylabel)
     return fig

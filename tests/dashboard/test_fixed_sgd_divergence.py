@@ -22,7 +22,7 @@ def test_race_reports_sgd_divergence_as_a_message(app_test, monkeypatch):
     for seed in range(3):
         at.multiselect(key="race_solvers").set_value(["projected SGD", "HALS"])
         at.selectbox(key="race_init").set_value("nndsvd")
-        at.number_input(key="race_lr").set_value(10.0)
+        at.number_input(key="race_sgd_learning_rate").set_value(10.0)
         at.number_input(key="race_iter").set_value(30)
         at.number_input(key="race_seed").set_value(seed)
         at.button(key="FormSubmitter:race_form-Start race").click().run()

@@ -3,7 +3,8 @@ import time
 
 import numpy as np
 
-from dashboard import services
+from dashboard import exports, services
+from nmfcore.teaching import ambiguity_demo
 from nmfcore.datasets import load_demo
 
 RACE = {"solvers": ["MU-Frobenius", "HALS"], "rank": 4, "init": "nndsvda", "max_iter": 30,
@@ -51,10 +52,10 @@ def test_job_turns_value_errors_into_messages():
 def test_histories_csv_and_table_cover_every_solver():
     ds = load_demo("planted")
     res = services.run_race(ds, "p", RACE)
-    csv = services.histories_csv(res).splitlines()
+    csv = exports.histories_csv(res).splitlines()
     assert csv[0] == "run,iteration,seconds,loss,rel_error"
     assert sum(line.startswith("HALS,") for line in csv) == 31
-    rows = services.race_table(res)
+    rows = exports.race_table(res)
     assert [r["solver"] for r in rows] == ["MU-Frobenius", "HALS"]
     assert all(r["iterations"] == 30 and r["ms / iteration"] > 0 for r in rows)
 
@@ -62,7 +63,7 @@ def test_histories_csv_and_table_cover_every_solver():
 def test_ambiguity_demo_changes_factors_not_product():
     rng = np.random.default_rng(0)
     W, H = rng.random((20, 3)), rng.random((3, 8))
-    demo = services.ambiguity_demo(W, H, seed=1)
+    demo = ambiguity_demo(W, H, seed=1)
     assert demo["max_abs_product_change"] < 1e-12
     assert demo["max_abs_W_change"] > 0.1 and demo["max_abs_H_change"] > 0.1
     assert sorted(r["is old component"] for r in demo["rows"]) == ["C1", "C2", "C3"]
