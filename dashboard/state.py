@@ -87,13 +87,10 @@ def init_defaults() -> None:
     from nmfcore import datasets
 
     name = os.environ.get("NMF_EXPLORER_DEMO", DEFAULT_DEMO)
-    loader = getattr(datasets, "load_demo", None)
-    if loader is None:  # the demo loaders are not there yet
-        return
     try:
-        ds = loader(name)
+        ds = datasets.load_demo(name)
     except (KeyError, ValueError):
-        ds = loader(DEFAULT_DEMO)
+        ds = datasets.load_demo(DEFAULT_DEMO)
     set_dataset(ds, source="demo")
 
 
