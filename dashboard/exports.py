@@ -100,7 +100,7 @@ def histories_csv(results: dict) -> str:
     for name, r in results.items():
         h = r.history if isinstance(r, NMFResult) else r
         for row in zip(*(h[k] for k in HISTORY_KEYS)):
-            cells = [str(int(v)) if k == "iteration" else format(float(v), _CSV_FORMAT.get(k, ".10g"))
-                     for k, v in zip(HISTORY_KEYS, row)]
+            cells = [str(int(v)) if k == "iteration" else
+                     format(float(v), _CSV_FORMAT.get(k, ".10g")) for k, v in zip(HISTORY_KEYS, row)]
             lines.append(",".join([name] + cells))
     return "\n".join(lines) + "\n"

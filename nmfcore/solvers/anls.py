@@ -126,6 +126,8 @@ def nnls_bpp(AtA, AtB, passive=None, max_iter=None):
 
 
 class ANLS(Solver):
+    """Alternating non-negative least squares by block principal pivoting (batched solves)."""
+
     name = "anls"
     losses = ("frobenius",)
     supports_mask = False

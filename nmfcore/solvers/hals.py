@@ -77,6 +77,8 @@ def sweep_blocks(F, A, B, l1, l2, *, n_inner, inner_tol):
 
 
 class HALS(Solver):
+    """Hierarchical ALS: exact coordinate updates of W and H, inner sweeps reusing each product."""
+
     name = "hals"
     losses = ("frobenius",)
     supports_mask = True

@@ -30,6 +30,8 @@ from ._base import Option, Solver, scaled
 
 
 class MultiplicativeUpdates(Solver):
+    """Lee-Seung multiplicative updates for the Frobenius and KL losses (dense, sparse, masked)."""
+
     name = "mu"
     losses = ("frobenius", "kl")
     supports_mask = True

@@ -38,6 +38,8 @@ def _top_eig(G) -> float:
 
 
 class ProjectedSGD(Solver):
+    """Projected mini-batch SGD with Lipschitz-scaled steps; may diverge (detected by the loop)."""
+
     name = "sgd"
     losses = ("frobenius",)
     supports_mask = False
