@@ -50,7 +50,7 @@ class Option:
     expert: bool = False
 
     def check(self, value):
-        """``value`` converted to the option's type, or an ``NMFInputError`` saying what is allowed."""
+        """``value`` in the option's type, or an ``NMFInputError`` saying what is allowed."""
         from .._validation import NMFInputError
 
         if value is None and self.default is None:
