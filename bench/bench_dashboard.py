@@ -24,7 +24,7 @@ import time
 
 logging.getLogger("streamlit").setLevel(logging.ERROR)
 
-from dashboard import plots, services  # noqa: E402  (after quieting streamlit's logger)
+from dashboard import jobs, plots, services  # noqa: E402  (after quieting streamlit's logger)
 from nmfcore.datasets import load_demo  # noqa: E402
 
 RACE = {"solvers": ["MU-Frobenius", "MU-KL", "projected SGD", "HALS"], "rank": 10,
@@ -60,7 +60,7 @@ def live_race_once(ds) -> float:
         snap = {k: v for k, v in j.snapshot().items() if k != "finished"}
         plots.convergence(snap, y="rel_error").to_json()  # the page redraws one chart live
 
-    services.watch(job, render)
+    jobs.watch(job, render)
     for y in ("loss", "rel_error"):
         plots.convergence({k: r.history for k, r in job.result.items()}, y=y).to_json()
     return time.perf_counter() - t0
