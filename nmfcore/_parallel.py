@@ -123,8 +123,24 @@ def resolve_n_jobs(n_jobs: int | None) -> int:
     return n_jobs
 
 
-def _init_worker(blob: bytes) -> None:
-    """Pool initializer: cap BLAS threads, then unpickle and store the shared data.
+def _registered_solvers() -> list[bytes]:
+    """The solver classes added with ``register_solver`` in this process, each pickled (by
+    reference: a worker imports the class's module), so pool workers can register them too."""
+    from .solvers import SOLVERS, _BUILTIN
+
+    out = []
+    for name, cls in SOLVERS.items():
+        if name not in _BUILTIN:
+            try:
+                out.append(pickle.dumps(cls))
+            except (pickle.PicklingError, AttributeError, TypeError):
+                pass   # defined where no worker can import it: its tasks fail with a clear error
+    return out
+
+
+def _init_worker(blob: bytes, solvers: Sequence[bytes] = ()) -> None:
+    """Pool initializer: cap BLAS threads, register the parent's added solvers, then unpickle
+    and store the shared data.
 
     ``blob`` is the shared data pickled once by the parent (not once per worker)."""
     global _WORKER_SHARED, _WORKER_LIMITS
@@ -140,6 +156,14 @@ def _init_worker(blob: bytes) -> None:
     from .result import ConvergenceWarning
     # a worker's stderr is nobody's console; each result's ``status`` says it hit max_iter
     warnings.simplefilter("ignore", ConvergenceWarning)
+    from .solvers import SOLVERS, register_solver
+    for data in solvers:
+        try:
+            cls = pickle.loads(data)
+        except Exception:   # noqa: BLE001 - not importable here: its tasks say "unknown solver"
+            continue
+        if cls.name not in SOLVERS:
+            register_solver(cls)
     _WORKER_SHARED = pickle.loads(blob)
 
 
@@ -294,7 +318,7 @@ def _terminate_pool(pool: cf.ProcessPoolExecutor) -> None:
 def _run_pool(fn, tasks, shared, workers, callback, receive) -> TaskRun:
     pool = cf.ProcessPoolExecutor(
         max_workers=workers, mp_context=_mp_context(), initializer=_init_worker,
-        initargs=(pickle.dumps(shared),))
+        initargs=(pickle.dumps(shared), _registered_solvers()))
     stopped = False
 
     def stop():

@@ -74,3 +74,16 @@ def test_registered_solver_is_offered_on_rank_and_restarts(app, path, key):
     assert NAME in box.options and box.value == "hals"
     prefix = key.split("_")[0]
     _option(at, f"{prefix}_{NAME}_damping")
+
+
+def test_registered_solver_runs_restarts_in_worker_processes(app):
+    at = app.switch_page(RESTARTS).run()
+    at.selectbox(key="rst_solver").set_value(NAME)
+    at.number_input(key="rst_n").set_value(2)
+    at.number_input(key="rst_rank").set_value(3)
+    at.number_input(key="rst_iter").set_value(10)
+    at.number_input(key="rst_jobs").set_value(2)
+    at.button(key="FormSubmitter:rst_form-Run restarts").click().run()
+    assert not at.exception and not at.error
+    job = at.session_state["nmfx_jobs"]["restarts"]
+    assert job.wait(120) and job.error is None and len(job.result.losses) == 2

@@ -130,3 +130,12 @@ def test_one_hard_assignment():
     W = np.array([[0.2, 0.7, 0.1], [0.0, 0.0, 0.0], [5.0, 1.0, 1.0]])
     np.testing.assert_array_equal(nmfcore.hard_assignments(W), [1, -1, 0])
     np.testing.assert_array_equal(nmfcore.hard_assignments(W), nmfcore.memberships(W).hard)
+
+
+def test_a_registered_solver_runs_in_pool_workers(toy):
+    serial = nmfcore.restarts(X, 2, n_restarts=3, random_state=0, solver="toy-damped",
+                              max_iter=20, tol=0, n_jobs=1)
+    pooled = nmfcore.restarts(X, 2, n_restarts=3, random_state=0, solver="toy-damped",
+                              max_iter=20, tol=0, n_jobs=2)
+    assert [f.solver for f in pooled.fits] == ["toy-damped"] * 3
+    np.testing.assert_array_equal(pooled.losses, serial.losses)
