@@ -27,6 +27,8 @@ logging.getLogger("streamlit").setLevel(logging.ERROR)
 from dashboard import jobs, plots, services  # noqa: E402  (after quieting streamlit's logger)
 from nmfcore.datasets import load_demo  # noqa: E402
 
+services.limit_blas_threads()   # as the app's entry script does
+
 RACE = {"solvers": ["MU-Frobenius", "MU-KL", "projected SGD", "HALS"], "rank": 10,
         "init": "nndsvda", "max_iter": 200, "max_time": None, "tol": 0.0, "l1": 0.0, "l2": 0.0,
         "random_state": 0}
