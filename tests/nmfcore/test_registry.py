@@ -109,12 +109,14 @@ def test_register_solver_refuses_duplicates_and_non_solvers(toy):
 
 
 def test_rank_sweep_switches_unmaskable_solvers_by_their_declaration():
-    from nmfcore.sweep import _cv_kwargs
-
-    assert _cv_kwargs({"solver": "anls", "max_iter": 5}) == {"solver": "hals", "max_iter": 5}
-    assert _cv_kwargs({"solver": "sgd", "learning_rate": 0.5, "tol": 0})["solver"] == "hals"
-    assert "learning_rate" not in _cv_kwargs({"solver": "sgd", "learning_rate": 0.5})
-    assert _cv_kwargs({"solver": "hals", "n_inner": 2}) == {"solver": "hals", "n_inner": 2}
+    assert masked_counterpart("anls") == masked_counterpart("sgd") == "hals"
+    assert masked_counterpart("hals") == "hals" and masked_counterpart("mu", "kl") == "mu"
+    # the held-out fits run HALS without SGD's own options (HALS would refuse learning_rate)
+    res = nmfcore.rank_sweep(X, [1, 2], n_restarts=2, cv_folds=1, random_state=0, solver="sgd",
+                             learning_rate=0.5, max_iter=5, tol=0)
+    assert np.isfinite(res.table["cv_error"]).all()
+    assert all(f.solver == "sgd" and f.params["learning_rate"] == 0.5
+               for f in res.restarts[2].fits)
 
 
 def test_one_masked_start_fill_mean_of_observed_entries():
