@@ -147,8 +147,13 @@ class Solver:
 
     def __init_subclass__(cls, **kw):
         super().__init_subclass__(**kw)
-        if "option_specs" in cls.__dict__ or "options" not in cls.__dict__:
-            cls.options = {o.name: o.default for o in cls.option_specs}
+        if "options" in cls.__dict__ and "option_specs" not in cls.__dict__:
+            # a class written with a plain ``options = {name: default}``: numbers and flags
+            cls.option_specs = tuple(
+                Option(n, d, bool if isinstance(d, bool) else float, help=n.replace("_", " "),
+                       auto="the solver's choice" if d is None else "")
+                for n, d in cls.__dict__["options"].items())
+        cls.options = {o.name: o.default for o in cls.option_specs}
         if not cls.__dict__.get("label"):
             cls.label = cls.name.upper()
 

@@ -141,3 +141,14 @@ def test_a_registered_solver_runs_in_pool_workers(toy):
                               max_iter=20, tol=0, n_jobs=2)
     assert [f.solver for f in pooled.fits] == ["toy-damped"] * 3
     np.testing.assert_array_equal(pooled.losses, serial.losses)
+
+
+def test_a_plain_options_dict_still_declares_options():
+    class Plain(DampedMU):
+        name = "plain-options"
+        options = {"damping": 0.5}
+
+    assert [o.name for o in Plain.option_specs] == ["damping"] and Plain.options == {"damping": 0.5}
+    assert Plain.check_options({"damping": 0.25}) == {"damping": 0.25}
+    with pytest.raises(NMFInputError, match="unknown option"):
+        Plain.check_options({"rate": 1.0})
