@@ -106,3 +106,21 @@ def test_immediate_stop_keeps_the_finished_restarts():
     assert job.wait(60)
     assert job.stopped and job.error is None
     assert 1 <= len(job.result.losses) < 50 and job.result.n_requested == 50
+
+
+def test_race_start_fills_missing_cells_like_a_masked_fit():
+    import dataclasses
+
+    import nmfcore
+
+    base = load_demo("planted")
+    X = np.array(base.X, dtype=float)
+    X[::7, ::5] = np.nan
+    ds = dataclasses.replace(base, X=X, extras={**base.extras, "missing": True})
+    race = dict(RACE, solvers=["HALS"], max_iter=3)
+    res = services.run_race(ds, "planted-nan", race)["HALS"]
+    direct = nmfcore.factorize(X, 4, solver="hals", missing="mask", init="nndsvda",
+                               random_state=0, max_iter=3, tol=0.0)
+    # the shared start is the masked fit's own start (missing cells = mean of the observed)
+    assert res.history["rel_error"][0] == direct.history["rel_error"][0]
+    np.testing.assert_allclose(res.W, direct.W)
