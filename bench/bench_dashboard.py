@@ -24,8 +24,10 @@ import time
 
 logging.getLogger("streamlit").setLevel(logging.ERROR)
 
-from dashboard import plots, services  # noqa: E402  (after quieting streamlit's logger)
+from dashboard import jobs, plots, services  # noqa: E402  (after quieting streamlit's logger)
 from nmfcore.datasets import load_demo  # noqa: E402
+
+services.limit_blas_threads()   # as the app's entry script does
 
 RACE = {"solvers": ["MU-Frobenius", "MU-KL", "projected SGD", "HALS"], "rank": 10,
         "init": "nndsvda", "max_iter": 200, "max_time": None, "tol": 0.0, "l1": 0.0, "l2": 0.0,
@@ -60,7 +62,7 @@ def live_race_once(ds) -> float:
         snap = {k: v for k, v in j.snapshot().items() if k != "finished"}
         plots.convergence(snap, y="rel_error").to_json()  # the page redraws one chart live
 
-    services.watch(job, render)
+    jobs.watch(job, render)
     for y in ("loss", "rel_error"):
         plots.convergence({k: r.history for k, r in job.result.items()}, y=y).to_json()
     return time.perf_counter() - t0

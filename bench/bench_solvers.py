@@ -1,4 +1,4 @@
-"""Benchmark: nmfcore's solvers against scikit-learn and the matrix-product bound (issue 6).
+"""Benchmark: nmfcore's solvers against scikit-learn and the matrix-product bound.
 
 Usage (from the repository root)::
 
@@ -308,7 +308,7 @@ def product_bound(case):
     else:
         # each product in its textbook layout and in the transposed one, (X^T W)^T and
         # (H X^T)^T: the bound is the fastest found (nmfcore uses H @ X.T, 1.3-1.4x faster than
-        # X @ H.T here); the textbook pair (the issue's own measurement) is kept for reference
+        # X @ H.T here); the textbook pair is kept for reference
         textbook = {"WtX": best_time(lambda: W.T @ X), "XHt": best_time(lambda: X @ H.T)}
         out["WtX"] = min(textbook["WtX"], best_time(lambda: (X.T @ W).T))
         out["XHt"] = min(textbook["XHt"], best_time(lambda: (H @ X.T).T))
@@ -846,7 +846,7 @@ def write_doc(a, date, code, load0, load1, elapsed, cases, runs, profiles, scale
         L += [f"# BLAS threads = {run['threads']}", "",
               f"- load average during this section: start {l0[0]:.2f} {l0[1]:.2f} {l0[2]:.2f}, "
               f"end {l1[0]:.2f} {l1[1]:.2f} {l1[2]:.2f}", "- threadpoolctl:", *run["blas"], "",
-              f"## Targets (issue 6), {run['threads']} BLAS thread(s)", "",
+              f"## Targets, {run['threads']} BLAS thread(s)", "",
               "| target | measured | status |", "|---|---|---|"]
         L += [f"| {x} | {y} | {z} |" for x, y, z in tgt]
         L += ["", f"## Tables, {run['threads']} BLAS thread(s)", "",

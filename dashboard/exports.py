@@ -1,12 +1,14 @@
-"""What the Export page offers: CSV tables of a fit, the settings as JSON, and a Python
-snippet that reproduces the fit with nmfcore."""
+"""Tables and files the pages offer: CSV tables of a fit, the settings as JSON, a Python
+snippet that reproduces the fit with nmfcore, and the race's table and histories."""
 from __future__ import annotations
 
 import numpy as np
 
+from nmfcore import HISTORY_KEYS, NMFResult
 from nmfcore.datasets import Dataset
 
-from dashboard.services import FitOutcome, factor_view
+from dashboard.plots import component_names
+from dashboard.services import factor_view
 
 
 def _frame(A, index, columns):
@@ -15,19 +17,18 @@ def _frame(A, index, columns):
     return pd.DataFrame(np.asarray(A), index=list(index), columns=list(columns))
 
 
-def export_tables(ds: Dataset, out: FitOutcome) -> dict[str, str]:
+def export_tables(ds: Dataset, out: NMFResult) -> dict[str, str]:
     """CSV text of W, H, the memberships (with hard cluster) and the loss history."""
     rows = ds.row_labels or [f"sample {i}" for i in range(out.W.shape[0])]
     cols = ds.col_labels or [f"feature {j}" for j in range(out.H.shape[1])]
-    comps = [f"C{k + 1}" for k in range(out.rank)]
+    comps = component_names(out.rank)
     view = factor_view(ds, out)
     mem = _frame(view["M"], rows, comps)
-    mem["hard_cluster"] = [f"C{k + 1}" if k >= 0 else "" for k in view["hard"]]
+    mem["hard_cluster"] = [comps[k] if k >= 0 else "" for k in view["hard"]]
     if ds.classes is not None:
         mem["known_label"] = list(ds.classes)
-    hist = _frame(np.column_stack([out.history[k] for k in
-                                   ("iteration", "seconds", "loss", "rel_error")]),
-                  range(len(out.history["loss"])), ["iteration", "seconds", "loss", "rel_error"])
+    hist = _frame(np.column_stack([out.history[k] for k in HISTORY_KEYS]),
+                  range(len(out.history["loss"])), HISTORY_KEYS)
     hist["iteration"] = hist["iteration"].astype(int)
     return {"W.csv": _frame(out.W, rows, comps).to_csv(index_label="sample"),
             "H.csv": _frame(out.H, comps, cols).to_csv(index_label="component"),
@@ -48,7 +49,7 @@ def is_demo(ds: Dataset, source: str | None) -> bool:
     return source == "demo" and ds.name in datasets.list_demos()
 
 
-def settings_json(ds: Dataset, out: FitOutcome, source: str | None) -> str:
+def settings_json(ds: Dataset, out: NMFResult, source: str | None) -> str:
     import json
 
     doc = {"data": {"name": ds.name, "source": source, "shape": list(ds.X.shape)},
@@ -64,7 +65,7 @@ def _plain(v):
     return v if isinstance(v, (int, float, str, bool, type(None), list, dict)) else repr(v)
 
 
-def snippet(ds: Dataset, out: FitOutcome, source: str | None) -> str:
+def snippet(ds: Dataset, out: NMFResult, source: str | None) -> str:
     """Python that reproduces the fit with nmfcore (``W``, ``H`` equal to the dashboard's)."""
     kw = {k: _plain(v) for k, v in out.params.items()}
     args = ",\n    ".join(f"{k}={v!r}" for k, v in kw.items() if k not in ("X", "rank"))
@@ -75,3 +76,31 @@ def snippet(ds: Dataset, out: FitOutcome, source: str | None) -> str:
                 "X = pd.read_csv('data.csv', index_col=0).to_numpy(dtype=float)")
     return (f"import nmfcore\n{load}\n\nres = nmfcore.factorize(\n    X, {out.rank},\n    {args},\n)\n"
             "W, H = res.W, res.H\nprint(res)\n")
+
+
+_CSV_FORMAT = {"seconds": ".6g"}   # significant digits per history column (default 10)
+
+
+def race_table(results: dict) -> list[dict]:
+    """One row per race entry: final error and loss, iterations, time, status."""
+    rows = []
+    for name, r in results.items():
+        secs = r.seconds
+        rows.append({"solver": name, "final rel. error": r.rel_error,
+                     "final loss": r.final_loss, "iterations": r.n_iter,
+                     "seconds": secs, "ms / iteration": 1000 * secs / max(r.n_iter, 1),
+                     "converged": r.converged, "status": r.status})
+    return rows
+
+
+def histories_csv(results: dict) -> str:
+    """Long-format CSV: ``run`` and the history columns (``nmfcore.HISTORY_KEYS``); values are
+    NMFResults or history mappings."""
+    lines = [",".join(("run",) + HISTORY_KEYS)]
+    for name, r in results.items():
+        h = r.history if isinstance(r, NMFResult) else r
+        for row in zip(*(h[k] for k in HISTORY_KEYS)):
+            cells = [str(int(v)) if k == "iteration" else
+                     format(float(v), _CSV_FORMAT.get(k, ".10g")) for k, v in zip(HISTORY_KEYS, row)]
+            lines.append(",".join([name] + cells))
+    return "\n".join(lines) + "\n"

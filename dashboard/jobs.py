@@ -12,6 +12,8 @@ from typing import Any, Callable
 
 import streamlit as st
 
+from nmfcore import HISTORY_KEYS
+
 
 class Stopped(Exception):
     """Raised inside cached functions when the user stops the work (so nothing is cached)."""
@@ -100,7 +102,7 @@ def watch(job: Job, render: Callable[[Job], None], interval: float = 0.25) -> No
 
 def history_recorder(job: Job, name: str, every: float = 0.1):
     """A factorize callback that appends to ``job.live[name]`` (throttled) and obeys Stop."""
-    hist = {"iteration": [], "seconds": [], "loss": [], "rel_error": []}
+    hist = {k: [] for k in HISTORY_KEYS}
     last = [0.0]
 
     def callback(s) -> bool:

@@ -87,13 +87,10 @@ def init_defaults() -> None:
     from nmfcore import datasets
 
     name = os.environ.get("NMF_EXPLORER_DEMO", DEFAULT_DEMO)
-    loader = getattr(datasets, "load_demo", None)
-    if loader is None:  # the demo loaders are not there yet
-        return
     try:
-        ds = loader(name)
+        ds = datasets.load_demo(name)
     except (KeyError, ValueError):
-        ds = loader(DEFAULT_DEMO)
+        ds = datasets.load_demo(DEFAULT_DEMO)
     set_dataset(ds, source="demo")
 
 
@@ -112,7 +109,7 @@ def set_job(kind: str, job) -> None:
 
 
 def get_last_fit() -> dict | None:
-    """``{"dataset": name, "dataset_key": ..., "settings": dict, "outcome": FitOutcome}``."""
+    """``{"dataset": name, "dataset_key": ..., "settings": dict, "outcome": NMFResult}``."""
     return st.session_state.get(_LAST_FIT)
 
 

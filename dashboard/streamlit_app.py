@@ -5,7 +5,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboard import state
+from dashboard import services, state
 from dashboard.lessons import LESSON_PAGES
 
 HERE = Path(__file__).resolve().parent
@@ -13,6 +13,7 @@ PAGES = HERE / "app_pages"
 LESSONS = HERE / "lessons"
 
 st.set_page_config(page_title="nmf-explorer", page_icon=":material/grid_view:", layout="wide")
+services.limit_blas_threads()
 state.init_defaults()
 
 explore = [

@@ -12,9 +12,9 @@ The only numerical dependencies are numpy and scipy.
 """
 
 from ._validation import NMFInputError
-from .result import NMFResult, IterationState, ConvergenceWarning
-from .solvers import SOLVERS
-from .init import INITS, initialize
+from .result import NMFResult, IterationState, ConvergenceWarning, HISTORY_KEYS, STATUS_MESSAGES
+from .solvers import SOLVERS, register_solver, unregister_solver
+from .init import INITS, initialize, fill_missing
 from .losses import LOSSES
 from ._factorize import factorize
 from .estimator import NMF
@@ -24,17 +24,18 @@ from ._memory import estimate_fit_bytes
 __all__ = [
     "factorize", "NMF", "NMFResult", "IterationState", "NMFInputError", "ConvergenceWarning",
     "SOLVERS", "INITS", "LOSSES", "initialize", "memberships", "Memberships", "estimate_fit_bytes",
+    "register_solver", "unregister_solver", "fill_missing", "HISTORY_KEYS", "STATUS_MESSAGES",
 ]
 
-# --- analysis layer (restarts, consensus, rank sweep, metrics): explicit imports go here ---
-# (ANALYSIS-IMPORTS)
+# analysis layer: restarts, consensus, rank sweep, metrics
 from .alignment import normalize_factors, align_components, align_fit, component_similarity
 from .consensus import (connectivity, consensus_matrix, consensus_order, consensus_clusters,
                         cophenetic_correlation, dispersion, pac, hard_assignments)
 from .metrics import (purity, entropy, adjusted_rand_index, silhouette_samples, silhouette_score,
                       hoyer_sparsity, explained_variance, relative_error)
-from ._restarts import restarts, RestartsResult
+from ._restarts import restarts, RestartsResult, holdout_mask
 from .sweep import rank_sweep, SweepResult, RankSuggestion
+from .criteria import CRITERIA as RANK_CRITERIA, Criterion
 
 __all__ += [
     "normalize_factors", "align_components", "align_fit", "component_similarity",
@@ -42,7 +43,8 @@ __all__ += [
     "cophenetic_correlation", "dispersion", "pac", "hard_assignments",
     "purity", "entropy", "adjusted_rand_index", "silhouette_samples", "silhouette_score",
     "hoyer_sparsity", "explained_variance", "relative_error",
-    "restarts", "RestartsResult", "rank_sweep", "SweepResult", "RankSuggestion",
+    "restarts", "RestartsResult", "holdout_mask", "rank_sweep", "SweepResult", "RankSuggestion",
+    "RANK_CRITERIA", "Criterion",
 ]
 
 __version__ = "0.1.0"

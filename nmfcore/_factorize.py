@@ -13,7 +13,8 @@ from . import _validation as v
 from ._memory import check_budget, estimate_fit_bytes
 from .init import INITS, initialize
 from .losses import LOSSES
-from .result import HISTORY_KEYS, STATUS_MESSAGES, ConvergenceWarning, IterationState, NMFResult, freeze_history
+from .result import (HISTORY_KEYS, STATUS_MESSAGES, ConvergenceWarning, IterationState, NMFResult,
+                     freeze_history)
 from .solvers import SOLVERS
 
 # A loss this many times the starting loss (or non-finite) means the iteration diverged.
@@ -79,8 +80,10 @@ def factorize(X, rank, *, solver=None, loss="frobenius", init="nndsvda", W0=None
         Refuse (before allocating anything) a fit whose estimated memory exceeds this many bytes
         (``"2GB"`` works too). None: ``$NMFCORE_MEMORY_BUDGET`` or half the machine's RAM.
     **solver_options
-        Solver options, e.g. for ``sgd``: ``learning_rate``, ``batch_size``, ``decay``,
-        ``project``; for ``hals``: ``n_inner``, ``inner_tol``; for ``mu``: ``delta``.
+        The solver's own options, declared (with defaults, ranges and help) in
+        ``nmfcore.SOLVERS[solver].option_specs`` and checked by the solver class, e.g. for
+        ``sgd``: ``learning_rate``, ``batch_size``, ``decay``, ``project``; for ``hals``:
+        ``n_inner``, ``inner_tol``, ``inner_alpha``; for ``mu``: ``delta``.
 
     Returns
     -------
@@ -110,13 +113,12 @@ def factorize(X, rank, *, solver=None, loss="frobenius", init="nndsvda", W0=None
     v.check_choice("solver", solver, SOLVERS)
     cls = SOLVERS[solver]
     if loss not in cls.losses:
+        able = [n for n, c in SOLVERS.items() if loss in c.losses]
         raise v.NMFInputError(
             f"loss={loss!r} is not available with solver={solver!r}, which minimises "
-            f"{' and '.join(cls.losses)} only; use solver='mu' for Kullback-Leibler, or loss='frobenius'.")
-    unknown = sorted(set(solver_options) - set(cls.options))
-    if unknown:
-        valid = ", ".join(sorted(cls.options)) or "none"
-        raise v.NMFInputError(f"unknown option(s) {unknown} for solver {solver!r}; its options: {valid}.")
+            f"{' and '.join(cls.losses)} only; use solver={able[0]!r} for {loss!r} "
+            f"(solvers that minimise it: {able}), or loss={cls.losses[0]!r}.")
+    solver_options = cls.check_options(solver_options)
     if not hasattr(X, "shape"):
         X = np.asarray(X)
     if getattr(X, "ndim", 2) == 2 and isinstance(rank, Integral) and not isinstance(rank, bool) \
@@ -125,6 +127,9 @@ def factorize(X, rank, *, solver=None, loss="frobenius", init="nndsvda", W0=None
         needed = estimate_fit_bytes(X, rank, loss=loss, masked=masked,
                                     dense_copies=int(masked and sp.issparse(X)))
         check_budget(needed, memory_budget, f"this fit (rank {rank} on {X.shape[0]} x {X.shape[1]})")
+    if sp.issparse(X) and not cls.supports_sparse:
+        raise v.NMFInputError(f"solver {solver!r} needs dense X; use X.toarray() or one of "
+                              f"{sorted(n for n, c in SOLVERS.items() if c.supports_sparse)}.")
     data = v.check_array(X, missing=missing, mask=mask)
     if data.mask is not None and not cls.supports_mask:
         masked = sorted(n for n, c in SOLVERS.items() if c.supports_mask)
@@ -135,7 +140,6 @@ def factorize(X, rank, *, solver=None, loss="frobenius", init="nndsvda", W0=None
     gtol = v.check_number("gtol", gtol)
     max_time = v.check_number("max_time", max_time, allow_none=True, strict=True)
     l1, l2 = v.check_number("l1", l1), v.check_number("l2", l2)
-    _check_options(solver_options)
     if callback is not None and not callable(callback):
         raise v.NMFInputError("callback must be callable (or None).")
     seed, rng = v.resolve_random_state(random_state)
@@ -151,12 +155,12 @@ def factorize(X, rank, *, solver=None, loss="frobenius", init="nndsvda", W0=None
         init_name = "custom"
     else:
         v.check_choice("init", init, INITS)
-        W, H = initialize(_filled(data), rank, init, rng)   # data are at unit scale already
+        W, H = initialize(data.X, rank, init, rng, mask=data.mask)   # at unit scale already
         init_name = init
     init_seconds = time.perf_counter() - t0
 
     params = dict(rank=rank, solver=solver, loss=loss, init=init_name, max_iter=max_iter, tol=tol,
-                  gtol=gtol,                   max_time=max_time, random_state=seed, l1=l1, l2=l2, missing=missing,
+                  gtol=gtol, max_time=max_time, random_state=seed, l1=l1, l2=l2, missing=missing,
                   **solver_options)
     engine = cls(data, W, H, loss=loss, l1=l1_s, l2=l2_s, rng=rng, **solver_options)
     status, hist, info = _run(engine, data, max_iter, tol, gtol, max_time, callback, root,
@@ -234,25 +238,6 @@ def _unit_scale(data, loss, l1, l2):
     return root, loss_scale, l1_s, l2_s
 
 
-def _check_options(options):
-    if "learning_rate" in options:
-        v.check_number("learning_rate", options["learning_rate"], strict=True)
-    if options.get("batch_size") is not None:
-        v.check_number("batch_size", options["batch_size"], low=1, integer=True)
-    if "decay" in options:
-        v.check_number("decay", options["decay"])
-    if options.get("n_inner") is not None:
-        v.check_number("n_inner", options["n_inner"], low=1, integer=True)
-
-
-def _filled(data):
-    """X for the initialisation: missing entries replaced by the mean of the observed ones."""
-    if data.mask is None:
-        return data.X
-    mean = float(data.X.sum() / data.mask.sum())
-    return data.X + (1.0 - data.mask) * mean
-
-
 def _readonly(A, root):
     view = A.view() if root == 1.0 else A / root
     view.flags.writeable = False
@@ -280,7 +265,7 @@ def _run(engine, data, max_iter, tol, gtol, max_time, callback, root, loss_scale
     """
     norm = np.sqrt(data.norm_sq)
     hist = {key: [] for key in HISTORY_KEYS}
-    may_diverge = getattr(engine, "may_diverge", False)
+    may_diverge = engine.may_diverge
     info = {"gradient_ratio": float("nan"), "revived": 0, "dead": 0}
 
     def record(it, seconds, obj, sq):

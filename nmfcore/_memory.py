@@ -11,19 +11,21 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._validation import NMFInputError
+from .limits import FALLBACK_MEMORY_BUDGET, MEMORY_FRACTION
 
 ENV = "NMFCORE_MEMORY_BUDGET"
 
 
 def default_budget() -> int:
-    """Bytes allowed per call: ``$NMFCORE_MEMORY_BUDGET`` (e.g. ``"2GB"``) or half the RAM."""
+    """Bytes allowed per call: ``$NMFCORE_MEMORY_BUDGET`` (e.g. ``"2GB"``) or
+    :data:`nmfcore.limits.MEMORY_FRACTION` (half) of the RAM."""
     text = os.environ.get(ENV)
     if text:
         return parse_bytes(text)
     try:
-        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")) // 2
+        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") * MEMORY_FRACTION)
     except (ValueError, OSError, AttributeError):  # pragma: no cover - not Linux/macOS
-        return 8 * 2**30
+        return FALLBACK_MEMORY_BUDGET
 
 
 def parse_bytes(text) -> int:

@@ -10,9 +10,10 @@ Executors
 * ``n_jobs == 1`` and no executor: a plain loop in this process.
 * ``n_jobs > 1``: a :class:`concurrent.futures.ProcessPoolExecutor` (``forkserver`` start
   method where available, else ``spawn``: safe in threaded hosts such as Streamlit or Dask).
-  Each worker limits BLAS/OpenMP to one thread -- environment variables set by the initializer
-  before the worker imports numpy when possible, and ``threadpoolctl`` if it is installed --
-  so ``n_jobs`` workers use ``n_jobs`` cores. The shared data is sent once per worker.
+  Each worker's initializer (:func:`_init_worker`, an ordinary function) limits BLAS/OpenMP to
+  one thread with ``threadpoolctl`` (and sets the thread environment variables for libraries
+  loaded later), so ``n_jobs`` workers use ``n_jobs`` cores. The shared data is pickled once
+  and sent once per worker.
 * a ``dask.distributed.Client`` or a scheduler address string: tasks are submitted to the
   cluster (``dask`` is imported only then).
 * any :class:`concurrent.futures.Executor`: used as is and not shut down.
@@ -45,17 +46,6 @@ __all__ = ["run_tasks", "TaskRun", "resolve_n_jobs"]
 
 _THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
                "BLIS_NUM_THREADS", "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
-
-# Run by the builtin ``exec`` as the pool initializer: unpickling it imports nothing, so the
-# environment variables are in place before this worker imports numpy (unless the host's
-# __main__ module, re-imported by "spawn", already did; threadpoolctl then covers it).
-_BOOTSTRAP = (
-    "import os, pickle\n"
-    "for _k in THREAD_ENV:\n"
-    "    os.environ[_k] = '1'\n"
-    "from nmfcore._parallel import _init_worker\n"
-    "_init_worker(pickle.loads(BLOB))\n"
-)
 
 _WORKER_SHARED: Any = None
 _WORKER_LIMITS: Any = None
@@ -133,21 +123,48 @@ def resolve_n_jobs(n_jobs: int | None) -> int:
     return n_jobs
 
 
-def _init_worker(shared: Any) -> None:
-    """Store the shared data and cap BLAS threads in a pool worker."""
+def _registered_solvers() -> list[bytes]:
+    """The solver classes added with ``register_solver`` in this process, each pickled (by
+    reference: a worker imports the class's module), so pool workers can register them too."""
+    from .solvers import SOLVERS, _BUILTIN
+
+    out = []
+    for name, cls in SOLVERS.items():
+        if name not in _BUILTIN:
+            try:
+                out.append(pickle.dumps(cls))
+            except (pickle.PicklingError, AttributeError, TypeError):
+                pass   # defined where no worker can import it: its tasks fail with a clear error
+    return out
+
+
+def _init_worker(blob: bytes, solvers: Sequence[bytes] = ()) -> None:
+    """Pool initializer: cap BLAS threads, register the parent's added solvers, then unpickle
+    and store the shared data.
+
+    ``blob`` is the shared data pickled once by the parent (not once per worker)."""
     global _WORKER_SHARED, _WORKER_LIMITS
-    _WORKER_SHARED = shared
+    for key in _THREAD_ENV:      # for thread pools that libraries start later
+        os.environ[key] = "1"
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:          # pragma: no cover - threadpoolctl is a dependency of the app
+        pass
+    else:
+        _WORKER_LIMITS = threadpool_limits(limits=1)
     import warnings
     from .result import ConvergenceWarning
     # a worker's stderr is nobody's console; each result's ``status`` says it hit max_iter
     warnings.simplefilter("ignore", ConvergenceWarning)
-    for key in _THREAD_ENV:
-        os.environ[key] = "1"
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:        # optional: the environment variables did the job
-        return
-    _WORKER_LIMITS = threadpool_limits(limits=1)
+    from .solvers import SOLVERS, register_solver
+    for data in solvers:
+        try:
+            cls = pickle.loads(data)
+        except Exception:   # noqa: BLE001 - not importable here: its tasks say "unknown solver"
+            continue
+        if cls.name not in SOLVERS:
+            register_solver(cls)
+    _WORKER_SHARED = pickle.loads(blob)
 
 
 def _call_with_worker_shared(fn: Callable, task: Any) -> Any:
@@ -274,8 +291,7 @@ def _mp_context():
 
     With threadpoolctl available, the fork server preloads nmfcore (numpy, scipy) once, so
     every pool's workers start by a cheap fork instead of re-importing; the thread cap is then
-    applied by threadpoolctl in each worker. Without it, workers import numpy afresh after the
-    bootstrap has set the thread environment variables.
+    applied by threadpoolctl in each worker's initializer.
     """
     if "forkserver" not in mp.get_all_start_methods():
         return mp.get_context("spawn")
@@ -301,8 +317,8 @@ def _terminate_pool(pool: cf.ProcessPoolExecutor) -> None:
 
 def _run_pool(fn, tasks, shared, workers, callback, receive) -> TaskRun:
     pool = cf.ProcessPoolExecutor(
-        max_workers=workers, mp_context=_mp_context(), initializer=exec,
-        initargs=(_BOOTSTRAP, {"THREAD_ENV": _THREAD_ENV, "BLOB": pickle.dumps(shared)}))
+        max_workers=workers, mp_context=_mp_context(), initializer=_init_worker,
+        initargs=(pickle.dumps(shared), _registered_solvers()))
     stopped = False
 
     def stop():

@@ -16,8 +16,7 @@ import scipy.sparse as sp
 
 from .datasets import Dataset
 
-#: Shifting a sparse matrix makes it dense; refuse above this many cells.
-MAX_DENSE_CELLS = 200_000_000
+from .limits import MAX_DENSE_CELLS  # noqa: E402  (re-exported by preprocess)
 #: How many first positions (cells, rows or columns) a report or a description lists.
 N_POSITIONS = 10
 

@@ -10,8 +10,7 @@ from numbers import Integral, Real
 import numpy as np
 import scipy.sparse as sp
 
-# A masked fit densifies sparse input; refuse above this many cells (8 bytes each).
-MAX_DENSE_CELLS_FOR_MASK = 50_000_000
+from .limits import MAX_DENSE_CELLS_FOR_MASK  # noqa: E402
 
 
 class NMFInputError(ValueError):

@@ -52,14 +52,12 @@ def hard_assignments(W: np.ndarray) -> np.ndarray:
     Returns
     -------
     labels : ndarray of shape (n_samples,), dtype int
-        ``argmax`` of each row; ``-1`` for an all-zero row (no assignment).
+        ``argmax`` of each row; ``-1`` for an all-zero row (no assignment). The same labels as
+        ``nmfcore.memberships(W).hard``, which computes them.
     """
-    W = np.asarray(W, dtype=float)
-    if W.ndim != 2:
-        raise ValueError(f"W must be a 2-D array (n_samples, rank); got shape {W.shape}")
-    labels = np.argmax(W, axis=1).astype(np.intp)
-    labels[~np.any(W > 0, axis=1)] = -1
-    return labels
+    from .membership import memberships
+
+    return np.asarray(memberships(W).hard, dtype=np.intp)
 
 
 def connectivity(labels) -> np.ndarray:

@@ -18,13 +18,33 @@ INITS = ("random", "nndsvd", "nndsvda", "nndsvdar")
 _NNDSVD_EPS = 1e-6
 
 
-def initialize(X, rank: int, init: str = "nndsvda", random_state=None):
+def fill_missing(X, mask):
+    """X with its missing entries (``mask`` False) replaced by the mean of the observed ones.
+
+    The one fill used for every masked start (``factorize(mask=...)``, the dashboard's shared
+    race start): a start built from the observed entries only, with the scale of the data.
+    Missing entries may hold anything (NaN included). ``mask=None`` returns X itself.
+    """
+    if mask is None:
+        return X
+    mask = np.asarray(mask, dtype=bool)
+    if sp.issparse(X):
+        X = X.toarray()
+    X = np.asarray(X)
+    observed = np.where(mask, X, 0.0)
+    count = int(mask.sum())
+    mean = float(observed.sum() / count) if count else 0.0
+    return observed + (1.0 - mask) * mean
+
+
+def initialize(X, rank: int, init: str = "nndsvda", random_state=None, *, mask=None):
     """Build a starting pair ``(W0, H0)``.
 
     Parameters
     ----------
     X : ndarray or scipy.sparse matrix of shape (n_samples, n_features)
-        Non-negative data (already validated).
+        Non-negative data (already validated; missing entries, where ``mask`` is False, may
+        hold anything).
     rank : int
     init : {"random", "nndsvd", "nndsvda", "nndsvdar"}, default="nndsvda"
         ``random``: entries ``|N(0, 1)| * sqrt(mean(X) / rank)`` so that ``W H`` has the scale of X.
@@ -40,6 +60,8 @@ def initialize(X, rank: int, init: str = "nndsvda", random_state=None):
         which makes the start's scale depend quadratically on the data's).
     random_state : int, numpy Generator or None
         Used by ``random`` and ``nndsvdar``.
+    mask : array-like of bool of shape (n_samples, n_features), optional
+        True where an entry is observed; the others are filled by :func:`fill_missing` first.
 
     Returns
     -------
@@ -51,6 +73,7 @@ def initialize(X, rank: int, init: str = "nndsvda", random_state=None):
     from ._validation import unit_exponent
 
     check_choice("init", init, INITS)
+    X = fill_missing(X, mask)
     rng = random_state if isinstance(random_state, np.random.Generator) \
         else np.random.default_rng(random_state)
     top = float(X.max())

@@ -59,5 +59,5 @@ def memberships(W) -> Memberships:
     totals = W.sum(axis=1)
     zero = totals <= 0
     P = np.divide(W, totals[:, None], out=np.zeros_like(W), where=~zero[:, None])
-    hard = np.where(zero, -1, P.argmax(axis=1))
+    hard = np.where(zero, -1, W.argmax(axis=1))   # W at an exact scale: ties stay ties
     return Memberships(P=P, hard=hard, zero_rows=np.flatnonzero(zero))

@@ -234,11 +234,19 @@ def hoyer_sparsity(x, axis: int | None = None):
 def _residual_sums(X, W, H, mask=None) -> tuple[float, float]:
     """Return ``(sum (X - WH)^2, sum X^2)`` over the observed entries, both computed with X
     and W H multiplied by the same power of two (exact), so only their ratio is meaningful; this
-    keeps the sums finite for data of any magnitude."""
+    keeps the sums finite for data of any magnitude. ``H=None``: ``W`` is the approximation
+    itself (shape of X)."""
     W = np.asarray(W, dtype=float)
-    H = np.asarray(H, dtype=float)
     m, n = X.shape
-    if W.ndim != 2 or H.ndim != 2 or W.shape != (m, W.shape[1]) or H.shape != (W.shape[1], n):
+    whole = H is None          # W is the approximation W H itself
+    if whole:
+        if W.shape != X.shape:
+            raise ValueError(f"the approximation must have the shape of X {X.shape}; "
+                             f"got {W.shape}.")
+    else:
+        H = np.asarray(H, dtype=float)
+    if not whole and (W.ndim != 2 or H.ndim != 2 or W.shape != (m, W.shape[1])
+                      or H.shape != (W.shape[1], n)):
         raise ValueError(f"W and H must have shapes (n_samples, rank) and (rank, n_features) that "
                          f"match X {X.shape}; got W {W.shape} and H {H.shape}.")
     values = X.data if sp.issparse(X) else np.asarray(X, dtype=float)
@@ -257,18 +265,22 @@ def _residual_sums(X, W, H, mask=None) -> tuple[float, float]:
             X.data = np.ldexp(X.data, k)
         else:
             X = np.ldexp(X, k)
-        W, H = np.ldexp(W, k // 2), np.ldexp(H, k - k // 2)
+        W, H = (np.ldexp(W, k), None) if whole else (np.ldexp(W, k // 2), np.ldexp(H, k - k // 2))
+    approx = W if whole else None
     if sp.issparse(X):
         if mask is not None:
             X = X.toarray()
         else:
             X = X.tocsr()
             xx = float(X.multiply(X).sum())
+            if approx is not None:
+                cross = float(X.multiply(approx).sum()) if X.nnz else 0.0
+                return max(xx - 2.0 * cross + float(np.sum(approx * approx)), 0.0), xx
             cross = float(X.multiply(W @ H).sum()) if X.nnz else 0.0
             wh = float(np.sum((W.T @ W) * (H @ H.T)))
             return max(xx - 2.0 * cross + wh, 0.0), xx
     X = np.asarray(X, dtype=float)
-    R = X - W @ H
+    R = X - (W @ H if approx is None else approx)
     if mask is not None:
         mask = np.asarray(mask, dtype=bool)
         if mask.shape != X.shape:
@@ -298,14 +310,15 @@ def explained_variance(X, W, H, *, mask=None) -> float:
     return 1.0 - rss / tss if tss > 0 else 0.0
 
 
-def relative_error(X, W, H, *, mask=None) -> float:
+def relative_error(X, W, H=None, *, mask=None) -> float:
     """Relative Frobenius error ``||X - WH|| / ||X||`` (over ``mask`` entries if given).
 
     Parameters
     ----------
     X : ndarray or scipy.sparse matrix of shape (n_samples, n_features)
     W : ndarray of shape (n_samples, rank)
-    H : ndarray of shape (rank, n_features)
+        Or, with ``H=None``, any approximation of X (same shape), e.g. a PCA reconstruction.
+    H : ndarray of shape (rank, n_features) or None
     mask : ndarray of bool of shape (n_samples, n_features) or None, default=None
 
     Returns

@@ -32,9 +32,7 @@ __all__ = [
     "SLOW_CELLS", "SLOW_NNZ", "MAX_DENSE_CELLS", "N_POSITIONS", "Dataset",
 ]
 
-#: Above this many cells (dense) or stored values (sparse) a fit will feel slow interactively.
-SLOW_CELLS = 5_000_000
-SLOW_NNZ = 20_000_000
+from .limits import SLOW_CELLS, SLOW_NNZ  # noqa: E402  (re-exported)
 
 
 @dataclass(frozen=True)

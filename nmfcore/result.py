@@ -11,7 +11,7 @@ class ConvergenceWarning(UserWarning):
     """A fit stopped at ``max_iter``, or stalled, before converging."""
 
 
-#: The columns of :attr:`NMFResult.history`, in order.
+# The columns of every fit's history, in this order (NMFResult.history, live progress, CSV).
 HISTORY_KEYS = ("iteration", "seconds", "loss", "rel_error")
 
 STATUS_MESSAGES = {

@@ -24,19 +24,20 @@ import numpy as np
 import scipy.sparse as sp
 
 from . import consensus as _cons
+from .criteria import CRITERIA
 from . import metrics as _metrics
 from ._parallel import run_tasks
 from ._memory import check_budget, estimate_fit_bytes
 from ._restarts import (FitTask, RestartsResult, fit_task, holdout_mask, receive_fit,
                         restart_kwargs, spawn_seeds, summarize_fits)
-from .solvers import SOLVERS
+from .solvers import SOLVERS, masked_counterpart
 
 __all__ = ["rank_sweep", "SweepResult", "RankSuggestion", "COLUMNS"]
 
 #: Columns of :attr:`SweepResult.table`, in display order.
 COLUMNS = ("rank", "seed", "rel_error", "explained_variance", "cophenetic", "dispersion", "pac",
            "silhouette", "similarity", "cv_error", "cv_error_std", "shuffled_rel_error",
-           "shuffled_cv_error")
+           "shuffled_explained_variance", "shuffled_cv_error")
 
 #: Brunet's rule ignores cophenetic decreases smaller than this.
 COPHENETIC_DROP = 0.01
@@ -46,11 +47,13 @@ _GENERIC_KW = ("loss", "init", "max_iter", "tol", "max_time", "l1", "l2")
 
 @dataclass(frozen=True)
 class RankSuggestion:
-    """The rank one rule picks, with the rule's name and a one-line reason."""
+    """The rank one rule picks, with the rule's name, a one-line reason and the column of
+    :data:`nmfcore.criteria.CRITERIA` the rule reads."""
 
     rule: str
     rank: int | None
     explanation: str
+    criterion: str | None = None
 
 
 @dataclass(frozen=True)
@@ -68,7 +71,9 @@ class SweepResult:
         ``rank`` groups, distances ``1 - C``); ``similarity`` (mean over components of the mean
         cosine similarity of aligned components to the best restart); ``cv_error`` (mean
         relative error on held-out entries over the folds) and its standard deviation;
-        ``shuffled_rel_error`` and ``shuffled_cv_error`` on the column-shuffled data.
+        ``shuffled_rel_error``, ``shuffled_explained_variance`` (``1 - shuffled_rel_error**2``)
+        and ``shuffled_cv_error`` on the column-shuffled data. :data:`nmfcore.criteria.CRITERIA`
+        describes each criterion column.
         Undefined values are NaN: consensus measures and silhouette at rank 1 (one cluster),
         CV columns when ``cv_folds=0``, shuffled columns when ``shuffle_baseline=False``.
     suggestions : tuple of RankSuggestion
@@ -150,12 +155,13 @@ def _check_ranks(ranks, shape) -> list[int]:
 
 
 def _cv_kwargs(kw: dict) -> dict:
-    """Fit keywords for masked (held-out) fits: keep the solver if it can mask, else switch."""
+    """Fit keywords for masked (held-out) fits: keep the solver if it can mask, else switch to
+    its masked counterpart (``Solver.masked_fallback``) without its own options."""
     solver = kw.get("solver", "mu")
-    if getattr(SOLVERS.get(solver), "supports_mask", False):
+    if solver not in SOLVERS or SOLVERS[solver].supports_mask:
         return dict(kw)
     out = {k: kw[k] for k in _GENERIC_KW if k in kw}
-    out["solver"] = "mu" if kw.get("loss", "frobenius") == "kl" else "hals"
+    out["solver"] = masked_counterpart(solver, kw.get("loss", "frobenius"))
     return out
 
 
@@ -184,6 +190,11 @@ def _hidden_error(Xd, observed, fraction, mask_seed, res) -> float:
     return float(np.sqrt(((truth - pred) ** 2).sum() / den)) if den > 0 else float("nan")
 
 
+def _suggestion(column: str, rank, explanation: str) -> RankSuggestion:
+    """The suggestion of the rule registered for ``column`` in :data:`nmfcore.criteria.CRITERIA`."""
+    return RankSuggestion(CRITERIA[column].rule, rank, explanation, criterion=column)
+
+
 def _suggest(t: dict) -> tuple:
     ranks = t["rank"].astype(int)
     out = []
@@ -201,48 +212,48 @@ def _suggest(t: dict) -> tuple:
                f"held-out (speckled CV) error at rank {ranks[i]} ({cv[i]:.4g}) is within one "
                f"standard deviation over the folds ({spread:.2g}) of the lowest, at rank "
                f"{ranks[best]} ({cv[best]:.4g})")
-        out.append(RankSuggestion("lowest held-out error", int(ranks[i]),
-                                  why + "; more components start fitting noise"))
+        out.append(_suggestion("cv_error", int(ranks[i]),
+                               why + "; more components start fitting noise"))
     else:
-        out.append(RankSuggestion("lowest held-out error", None,
+        out.append(_suggestion("cv_error", None,
                                   "cross-validation was not run (cv_folds=0)"))
     ok = np.isfinite(t["cophenetic"])
     r_c, c = ranks[ok], t["cophenetic"][ok]
     pick = next((i for i in range(len(c) - 1) if c[i + 1] < c[i] - COPHENETIC_DROP), None)
     if len(c) == 0:
-        out.append(RankSuggestion("Brunet: first drop of cophenetic", None,
+        out.append(_suggestion("cophenetic", None,
                                   "needs ranks >= 2 (consensus is trivial at rank 1)"))
     elif pick is None:
-        out.append(RankSuggestion("Brunet: first drop of cophenetic", int(r_c[-1]),
+        out.append(_suggestion("cophenetic", int(r_c[-1]),
                                   "cophenetic never drops within the tested ranks: largest "
                                   "tested rank; try larger ranks"))
     else:
-        out.append(RankSuggestion("Brunet: first drop of cophenetic", int(r_c[pick]),
+        out.append(_suggestion("cophenetic", int(r_c[pick]),
                                   f"cophenetic falls from {c[pick]:.3f} at rank {r_c[pick]} to "
                                   f"{c[pick + 1]:.3f} at rank {r_c[pick + 1]}"))
     p = t["pac"][ok]
     if len(p) == 0:
-        out.append(RankSuggestion("Senbabaoglu: lowest PAC", None,
+        out.append(_suggestion("pac", None,
                                   "needs ranks >= 2 (consensus is trivial at rank 1)"))
     else:
         i = int(np.flatnonzero(p <= p.min() + 1e-9)[0])
-        out.append(RankSuggestion("Senbabaoglu: lowest PAC", int(r_c[i]),
+        out.append(_suggestion("pac", int(r_c[i]),
                                   f"the share of ambiguous consensus entries (PAC) is lowest at "
                                   f"rank {r_c[i]} ({p[i]:.3f}); ties go to the smaller rank"))
     e, s = t["rel_error"], t["shuffled_rel_error"]
     if not np.any(np.isfinite(s)) or len(ranks) < 2:
-        out.append(RankSuggestion("Frigyesi: error decrease below shuffled data", None,
+        out.append(_suggestion("rel_error", None,
                                   "needs the shuffled baseline and at least two ranks"))
     else:
         real, shuf = e[:-1] - e[1:], s[:-1] - s[1:]
         pick = next((i for i in range(len(real)) if real[i] < shuf[i]), None)
         if pick is None:
-            out.append(RankSuggestion("Frigyesi: error decrease below shuffled data",
+            out.append(_suggestion("rel_error",
                                       int(ranks[-1]), "every added component helps more than "
                                       "on shuffled data: largest tested rank; try larger ranks"))
         else:
-            out.append(RankSuggestion(
-                "Frigyesi: error decrease below shuffled data", int(ranks[pick]),
+            out.append(_suggestion(
+                "rel_error", int(ranks[pick]),
                 f"going from rank {ranks[pick]} to {ranks[pick + 1]} lowers the error by "
                 f"{real[pick]:.3g}, less than on shuffled data ({shuf[pick]:.3g})"))
     return tuple(out)
@@ -400,6 +411,7 @@ def _assemble(X, ranks, tasks, run, root, Xd, observed, shared, cv_fraction, par
             cols["cv_error"][row], cols["cv_error_std"][row] = errs.mean(), errs.std()
         if ("shuffled", r, 0) in by_tag:
             cols["shuffled_rel_error"][row] = by_tag[("shuffled", r, 0)][1].rel_error
+            cols["shuffled_explained_variance"][row] = 1.0 - cols["shuffled_rel_error"][row] ** 2
         if ("shuffled_cv", r, 0) in by_tag:
             t, res = by_tag[("shuffled_cv", r, 0)]
             cols["shuffled_cv_error"][row] = _hidden_error(

@@ -38,7 +38,7 @@ from ._teaching_updates import (
 __all__ = [
     "storage_counts", "pca", "vector_quantization", "MUStep", "mu_step", "mu_trace",
     "gradient_step", "GradientTrace", "gradient_descent", "frobenius_loss",
-    "poisson_log_likelihood", "kl_divergence", "fastica", "most_mixed_samples",
+    "poisson_log_likelihood", "kl_divergence", "fastica", "most_mixed_samples", "ambiguity_demo",
 ]
 
 
@@ -247,3 +247,32 @@ def most_mixed_samples(memberships, k: int = 1) -> np.ndarray:
     score = top2[:, 0] / np.maximum(top2[:, 1], 1e-300)
     score[M.sum(axis=1) == 0] = -1.0
     return np.argsort(-score, kind="stable")[:k]
+
+
+def ambiguity_demo(W: np.ndarray, H: np.ndarray, seed: int = 0) -> dict:
+    """Rescale and permute a fit: ``W' = W D P``, ``H' = Pᵀ D⁻¹ H``. Returns the factors'
+    changes next to the (unchanged) product, as numbers for a page.
+
+    Returns
+    -------
+    dict
+        ``rows`` (per new component: the old component it is, its scale ``d``, the norm of its
+        H row before and after), ``max_abs_product_change``, ``product_scale``,
+        ``max_abs_W_change``, ``max_abs_H_change``.
+    """
+    W, H = np.asarray(W, dtype=float), np.asarray(H, dtype=float)
+    rng = np.random.default_rng(seed)
+    r = W.shape[1]
+    d = np.round(rng.uniform(0.25, 4.0, r), 2)
+    perm = rng.permutation(r)
+    W2 = (W * d)[:, perm]
+    H2 = (H / d[:, None])[perm]
+    WH, WH2 = W @ H, W2 @ H2
+    rows = [{"new component": f"C{k + 1}", "is old component": f"C{perm[k] + 1}",
+             "scale d (W column ×d, H row ÷d)": float(d[perm[k]]),
+             "‖H row‖ before": float(np.linalg.norm(H[perm[k]])),
+             "‖H row‖ after": float(np.linalg.norm(H2[k]))} for k in range(r)]
+    return {"rows": rows, "max_abs_product_change": float(np.abs(WH - WH2).max()),
+            "product_scale": float(np.abs(WH).max()),
+            "max_abs_W_change": float(np.abs(W - W2).max()),
+            "max_abs_H_change": float(np.abs(H - H2).max())}

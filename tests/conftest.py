@@ -4,6 +4,14 @@ Streamlit server plus Debian chromium driven by pytest-playwright.
 The server starts only when a test asks for ``page``/``base_url``; ``pytest -m "not e2e"`` starts
 no server and no browser. A missing chromium FAILS (never skips). Screenshots go to
 ``artifacts/screenshots/`` (git-ignored); use the ``shot`` fixture.
+
+The tree mirrors the packages: ``nmfcore/``, ``dashboard/``, ``lessons/`` (the Learn pages) and
+``e2e/`` (browser). Helpers shared across them sit here at the top (``server_utils``,
+``rel_helpers``, ``lesson_kit``), importable because this file puts ``tests/`` on the path.
+Reliability cases (bad input, limits, cancellation, safe defaults) carry the ``reliability``
+marker, so ``pytest -m reliability`` runs them alone; their figures (generated cases, sessions,
+memory, stop times) are written to ``artifacts/reliability/figures.json`` (git-ignored) at the
+end of the session and printed in the terminal summary.
 """
 from __future__ import annotations
 
@@ -18,7 +26,8 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))   # tests/server_utils.py
+sys.path.insert(0, str(Path(__file__).resolve().parent))   # the helpers beside this file
+from rel_helpers import CASES, FIGURES, OUT  # noqa: E402
 from server_utils import wait_healthy  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,8 +45,39 @@ def _sigterm(signum, frame):
 
 
 def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "reliability: bad input, limits, cancellation and safe defaults "
+                   "(`pytest -m reliability` runs them alone)")
     if sys.platform != "win32":
         signal.signal(signal.SIGTERM, _sigterm)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if not CASES and not FIGURES:
+        return
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    doc = {}
+    if OUT.exists():
+        try:
+            doc = json.loads(OUT.read_text())
+        except ValueError:
+            doc = {}
+    if CASES:
+        doc["cases"] = dict(CASES)
+        doc["cases_total"] = sum(CASES.values())
+    doc.update(FIGURES)
+    OUT.write_text(json.dumps(doc, indent=2, default=str))
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not CASES and not FIGURES:
+        return
+    terminalreporter.section("reliability figures")
+    if CASES:
+        terminalreporter.write_line(f"generated cases: {sum(CASES.values())} "
+                                    f"({', '.join(f'{k} {v}' for k, v in sorted(CASES.items()))})")
+    for k, v in FIGURES.items():
+        terminalreporter.write_line(f"{k}: {v}")
 
 
 # ------------------------------------------------------------------ AppTest

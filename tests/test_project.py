@@ -80,3 +80,43 @@ def test_nmfcore_docstring_examples_run():
                                  optionflags=doctest.NORMALIZE_WHITESPACE)
         failed, tried = failed + result.failed, tried + result.attempted
     assert tried >= 5 and failed == 0
+
+
+def _imports(path: Path):
+    """(module, names) of every import statement of a file."""
+    import ast
+
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            yield node.module, [a.name for a in node.names]
+        elif isinstance(node, ast.Import):
+            for a in node.names:
+                yield a.name, []
+
+
+def test_no_module_imports_a_private_name_from_another_package():
+    bad = []
+    for pkg in ("nmfcore", "dashboard"):
+        for path in (ROOT / pkg).rglob("*.py"):
+            for module, names in _imports(path):
+                top = module.split(".")[0]
+                if top not in ("nmfcore", "dashboard") or top == pkg:
+                    continue
+                private = [p for p in module.split(".")[1:] if p.startswith("_")]
+                private += [n for n in names if n.startswith("_")]
+                if private:
+                    bad.append(f"{path.relative_to(ROOT)}: {module} {private}")
+    assert not bad, bad
+
+
+def test_services_compute_and_cache_only():
+    """services never draws (no plots) and keeps no registries of its own: menus come from
+    nmfcore through dashboard.choices."""
+    mods = {m for m, _ in _imports(ROOT / "dashboard" / "services.py")}
+    assert not any(m.startswith("dashboard.plots") or m == "plotly" for m in mods), mods
+    names = [n for m, ns in _imports(ROOT / "dashboard" / "services.py") if m == "dashboard"
+             for n in ns]
+    assert "plots" not in names
+    text = (ROOT / "dashboard" / "app_pages").glob("*.py")
+    for page in text:
+        assert not re.search(r"index=\d", page.read_text()), f"{page.name}: default by index"

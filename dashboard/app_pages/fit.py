@@ -1,7 +1,7 @@
 """Fit & factors: one factorization of the current data set and everything it says."""
 import streamlit as st
 
-from dashboard import jobs, plots, services, state
+from dashboard import choices, jobs, plots, services, state
 
 st.title("Fit & factors")
 ds, key = state.require_dataset()
@@ -11,13 +11,17 @@ st.caption(f"**{ds.name}** · {n} samples × {m} features · {ds.description}")
 st.session_state["fit_rank"] = min(state.get_rank(), min(n, m))
 with st.form("fit_form"):
     c = st.columns(5)
-    solver = c[0].selectbox("Solver", services.SOLVERS, index=2, key="fit_solver",
-                            help="mu: multiplicative updates · sgd: projected SGD · "
-                                 "hals: coordinate descent · anls: alternating NNLS")
-    loss = c[1].selectbox("Loss", services.LOSSES, key="fit_loss",
-                          help="kl (Poisson likelihood) needs the mu solver.")
+    names = choices.solvers()
+    solver = c[0].selectbox("Solver", names, index=choices.index(names, choices.DEFAULT_SOLVER),
+                            key="fit_solver", help=choices.solver_help())
+    loss_names = choices.losses()
+    loss = c[1].selectbox("Loss", loss_names,
+                          index=choices.index(loss_names, choices.DEFAULT_LOSS), key="fit_loss",
+                          help=choices.loss_help())
     c[2].number_input("Rank", 1, min(n, m), key="fit_rank", help="Shared with the other pages.")
-    init = c[3].selectbox("Initialisation", services.INITS, key="fit_init")
+    init_names = choices.inits()
+    init = c[3].selectbox("Initialisation", init_names,
+                          index=choices.index(init_names, choices.DEFAULT_INIT), key="fit_init")
     seed = c[4].number_input("Seed", 0, 2**31 - 1, 0, key="fit_seed")
     c = st.columns(5)
     max_iter = c[0].number_input("Iterations (max)", 1, 20000, 200, key="fit_iter")
@@ -26,12 +30,13 @@ with st.form("fit_form"):
                                                 "0 runs every iteration.")
     l1 = c[2].number_input("L1 penalty", 0.0, 1e4, 0.0, key="fit_l1", format="%.3g")
     l2 = c[3].number_input("L2 penalty", 0.0, 1e4, 0.0, key="fit_l2", format="%.3g")
+    options = choices.option_inputs("fit", names)   # only the chosen solver's are used
     run = st.form_submit_button("Run fit", type="primary", icon=":material/play_arrow:",
                                 on_click=lambda: state.set_rank(st.session_state["fit_rank"]))
 
 settings = {"rank": int(state.get_rank()), "solver": solver, "loss": loss, "init": init,
             "max_iter": int(max_iter), "tol": float(tol), "l1": float(l1), "l2": float(l2),
-            "random_state": int(seed)}
+            "random_state": int(seed), **options[solver]}
 last = state.get_last_fit()
 job = state.get_job("fit")
 fresh = (job is None or job.key != key) and (last is None or last["dataset_key"] != key)
@@ -78,7 +83,7 @@ with tab_conv:
     c[1].plotly_chart(plots.convergence(name, y="rel_error", log_x=log_x,
                                         title="Relative error"))
 with tab_fac:
-    st.plotly_chart(plots.components(out.H, kind=ds.kind, image_shape=ds.image_shape,
+    st.plotly_chart(plots.component_grid(out.H, kind=ds.kind, image_shape=ds.image_shape,
                                      feature_names=ds.col_labels,
                                      title="Components (rows of H)"))
     c = st.columns(2)
@@ -96,7 +101,8 @@ with tab_mem:
     view = services.factor_view(ds, out)
     st.plotly_chart(plots.memberships(view["M"], row_labels=ds.row_labels, classes=ds.classes,
                                       title="Soft memberships (rows of W normalised to 1)"))
-    sizes = ", ".join(f"C{k + 1}: {int(v)}" for k, v in enumerate(view["sizes"]))
+    sizes = ", ".join(f"{c}: {int(v)}" for c, v in zip(plots.component_names(out.rank),
+                                                       view["sizes"]))
     st.markdown(f"**Hard clusters** (dominant component per sample): {sizes}")
     if view["scores"]:
         c = st.columns(3)

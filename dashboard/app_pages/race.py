@@ -1,7 +1,7 @@
 """Solver race: several solvers from one shared start, drawn live, stoppable."""
 import streamlit as st
 
-from dashboard import jobs, plots, services, state
+from dashboard import choices, exports, jobs, plots, services, state
 
 st.title("Solver race")
 ds, key = state.require_dataset()
@@ -11,15 +11,16 @@ st.caption(f"**{ds.name}** · {n} × {m}. Every solver starts from the same W0, 
 
 st.session_state["race_rank"] = min(state.get_rank(), min(n, m))
 with st.form("race_form"):
-    choices = services.race_choices(ds)
-    solvers = st.multiselect("Solvers", choices, key="race_solvers",
-                             default=[s for s in ("MU-Frobenius", "MU-KL", "projected SGD",
-                                                  "HALS") if s in choices],
+    options = services.race_choices(ds)
+    solvers = st.multiselect("Solvers", options, key="race_solvers",
+                             default=[s for s in choices.DEFAULT_RACE if s in options],
                              help="With missing cells only the solvers that can leave them "
                                   "out are offered.")
     c = st.columns(4)
     c[0].number_input("Rank", 1, min(n, m), key="race_rank", help="Shared with the other pages.")
-    init = c[1].selectbox("Shared initialisation", services.INITS, key="race_init")
+    init_names = choices.inits()
+    init = c[1].selectbox("Shared initialisation", init_names,
+                          index=choices.index(init_names, choices.DEFAULT_INIT), key="race_init")
     max_iter = c[2].number_input("Iterations (max)", 1, 100000, 200, key="race_iter")
     max_time = c[3].number_input("Time limit per solver (s, 0 = none)", 0.0, 600.0, 0.0,
                                  key="race_time")
@@ -29,13 +30,9 @@ with st.form("race_form"):
     l1 = c[1].number_input("L1 penalty", 0.0, 1e4, 0.0, key="race_l1", format="%.3g")
     l2 = c[2].number_input("L2 penalty", 0.0, 1e4, 0.0, key="race_l2", format="%.3g")
     seed = c[3].number_input("Seed", 0, 2**31 - 1, 0, key="race_seed")
-    with st.expander("Projected SGD options"):
-        c = st.columns(3)
-        lr = c[0].number_input("Learning rate (0 = solver default)", 0.0, 10.0, 0.0,
-                               key="race_lr", format="%.3g")
-        batch = c[1].number_input("Batch size (rows, 0 = default)", 0, 100000, 0, key="race_batch")
-        decay = c[2].number_input("Decay (inverse-time, 0 = constant)", 0.0, 10.0, 0.0,
-                                  key="race_decay", format="%.3g")
+    entries = choices.race_entries()
+    solver_options = choices.option_inputs(
+        "race", dict.fromkeys(entries[e]["solver"] for e in options))
     run = st.form_submit_button("Start race", type="primary", icon=":material/flag:",
                                 on_click=lambda: state.set_rank(st.session_state["race_rank"]))
 
@@ -49,8 +46,7 @@ if run:
     race = {"solvers": list(solvers), "rank": state.get_rank(), "init": init,
             "max_iter": int(max_iter), "max_time": float(max_time) or None, "tol": float(tol),
             "l1": float(l1), "l2": float(l2), "random_state": int(seed),
-            "learning_rate": float(lr) or None, "batch_size": int(batch) or None,
-            "decay": float(decay) or None}
+            "options": solver_options}
     job = services.start_race(ds, key, race)
     state.set_job("race", job)
 if job is None or job.key != key:
@@ -96,10 +92,10 @@ for name, r in results.items():
                    icon=":material/warning:")
 charts({name: r.history for name, r in results.items()})
 st.subheader("Results")
-st.dataframe(services.race_table(results), hide_index=True, width="stretch",
+st.dataframe(exports.race_table(results), hide_index=True, width="stretch",
              column_config={"final rel. error": st.column_config.NumberColumn(format="%.4g"),
                             "final loss": st.column_config.NumberColumn(format="%.4g"),
                             "seconds": st.column_config.NumberColumn(format="%.3f"),
                             "ms / iteration": st.column_config.NumberColumn(format="%.2f")})
-st.download_button("Histories (CSV)", services.histories_csv(results), "race_histories.csv",
+st.download_button("Histories (CSV)", exports.histories_csv(results), "race_histories.csv",
                    "text/csv", key="race_csv", on_click="ignore", icon=":material/download:")

@@ -1,7 +1,9 @@
 """Rank: every common rank criterion over a range of ranks, side by side."""
 import streamlit as st
 
-from dashboard import jobs, plots, services, state
+import nmfcore
+
+from dashboard import choices, jobs, plots, services, state, texts
 
 st.title("Choose the rank")
 ds, key = state.require_dataset()
@@ -15,14 +17,17 @@ with st.form("rank_form"):
     c = st.columns([2, 1, 1, 1, 1, 1, 1])
     lo_hi = c[0].slider("Ranks", 1, min(top, 40), (2, min(top, 10)), key="rank_range")
     n_restarts = c[1].number_input("Restarts per rank", 1, 100, 10, key="rank_restarts")
-    solver = c[2].selectbox("Solver", services.SOLVERS, index=2, key="rank_solver")
+    names = choices.solvers()
+    solver = c[2].selectbox("Solver", names, index=choices.index(names, choices.DEFAULT_SOLVER),
+                            key="rank_solver", help=choices.solver_help())
     max_iter = c[3].number_input("Iterations per fit", 1, 5000, 100, key="rank_iter")
     folds = c[4].number_input("Held-out folds", 0, 10, 1, key="rank_folds",
                               help="Repetitions of the held-out (cross-validation) fit; 0 = off.")
     seed = c[5].number_input("Root seed", 0, 2**31 - 1, 0, key="rank_seed")
-    n_jobs = c[6].number_input("Worker processes", 1, services.CPUS, min(2, services.CPUS),
+    n_jobs = c[6].number_input("Worker processes", 1, choices.CPUS, min(2, choices.CPUS),
                                key="rank_jobs", help="Fits run in this many processes; the "
                                                      "results do not depend on it.")
+    options = choices.option_inputs("rank", names)
     run = st.form_submit_button("Run sweep", type="primary", icon=":material/play_arrow:")
 
 job = state.get_job("rank")
@@ -31,7 +36,8 @@ if run:
         job.stop()
     settings = {"ranks": (int(lo_hi[0]), int(lo_hi[1])), "n_restarts": int(n_restarts),
                 "solver": solver, "max_iter": int(max_iter), "tol": 1e-4,
-                "cv_folds": int(folds), "random_state": int(seed), "n_jobs": int(n_jobs)}
+                "cv_folds": int(folds), "random_state": int(seed), "n_jobs": int(n_jobs),
+                **options[solver]}
     job = services.start_sweep(ds, key, settings)
     state.set_job("rank", job)
 if job is None or job.key != key:
@@ -58,13 +64,14 @@ if len(ranks) == 0:
     st.stop()
 
 panels = services.criterion_panels(out)
-notes = {title: read for title, _, _, read in services.CRITERIA.values()}
 cols = st.columns(3)
-for i, (title, panel) in enumerate(panels.items()):
+for i, (column, panel) in enumerate(panels.items()):
+    crit = nmfcore.RANK_CRITERIA[column]
     with cols[i % 3]:
-        st.plotly_chart(plots.small_multiples(ranks, {title: panel}, ncols=1),
-                        key=f"rank-crit-{panel['column']}")
-        st.caption(notes[title])
+        st.plotly_chart(plots.small_multiples(
+            ranks, {crit.title: {**panel, "y_title": texts.Y_TITLES.get(column)}}, ncols=1),
+            key=f"rank-crit-{column}")
+        st.caption(crit.explanation)
 
 st.subheader("What the rules suggest")
 st.markdown("\n".join(f"- **{s['rule']}** → rank **{s['rank'] if s['rank'] else '—'}**: "

@@ -1,7 +1,9 @@
 """Restarts: the same model from many random starts, aligned and compared (non-uniqueness)."""
 import streamlit as st
 
-from dashboard import jobs, plots, services, state
+from nmfcore.teaching import ambiguity_demo
+
+from dashboard import choices, jobs, plots, services, state
 
 st.title("Restarts & non-uniqueness")
 ds, key = state.require_dataset()
@@ -15,11 +17,14 @@ with st.form("rst_form"):
     c = st.columns(6)
     n_restarts = c[0].number_input("Restarts", 2, 200, 10, key="rst_n")
     c[1].number_input("Rank", 1, min(n, m), key="rst_rank", help="Shared with the other pages.")
-    solver = c[2].selectbox("Solver", services.SOLVERS, index=2, key="rst_solver")
+    names = choices.solvers()
+    solver = c[2].selectbox("Solver", names, index=choices.index(names, choices.DEFAULT_SOLVER),
+                            key="rst_solver", help=choices.solver_help())
     max_iter = c[3].number_input("Iterations per run", 1, 5000, 200, key="rst_iter")
     seed = c[4].number_input("Root seed", 0, 2**31 - 1, 0, key="rst_seed")
-    n_jobs = c[5].number_input("Worker processes", 1, services.CPUS, 1,
+    n_jobs = c[5].number_input("Worker processes", 1, choices.CPUS, 1,
                                key="rst_jobs", help="The results do not depend on it.")
+    options = choices.option_inputs("rst", names)
     run = st.form_submit_button("Run restarts", type="primary", icon=":material/shuffle:",
                                 on_click=lambda: state.set_rank(st.session_state["rst_rank"]))
 
@@ -29,7 +34,7 @@ if run:
         job.stop()
     settings = {"rank": state.get_rank(), "n_restarts": int(n_restarts), "solver": solver,
                 "init": "random", "max_iter": int(max_iter), "tol": 1e-5,
-                "random_state": int(seed), "n_jobs": int(n_jobs)}
+                "random_state": int(seed), "n_jobs": int(n_jobs), **options[solver]}
     job = services.start_restarts(ds, key, settings)
     state.set_job("restarts", job)
 if job is None or job.key != key:
@@ -83,7 +88,7 @@ st.markdown("For any positive diagonal $D$ and permutation $P$, $W' = W D P$ and
             "$H' = P^\\top D^{-1} H$ give exactly the same product: $W'H' = WH$. So NMF can only "
             "find components up to their scale and their order. Here the best run's factors are "
             "rescaled and reordered at random:")
-demo = services.ambiguity_demo(res.W_best, res.H_best, seed=int(seed))
+demo = ambiguity_demo(res.W_best, res.H_best, seed=int(seed))
 c = st.columns(3)
 c[0].metric("largest change in W", f"{demo['max_abs_W_change']:.3g}")
 c[1].metric("largest change in H", f"{demo['max_abs_H_change']:.3g}")

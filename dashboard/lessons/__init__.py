@@ -2,7 +2,8 @@
 
 ``LESSON_PAGES`` lists ``(file name inside this folder, title)`` in teaching order; the entry
 script turns it into the "Learn" section of the navigation. Shared helpers live in ``kit.py``
-(header, Explore link, cached computations) and ``figures.py`` (lesson-specific Plotly figures).
+(header, Explore link, cached computations); the figures come from
+:mod:`dashboard.plots.teaching` (``figures.py`` here is an alias of it).
 """
 
 from pathlib import Path
@@ -22,5 +23,5 @@ _ALL: list[tuple[str, str]] = [
     ("l12_applications.py", "12 · Where NMF is used"),
 ]
 
-# Only pages whose file exists (keeps the app starting while a lesson is being written).
+# Only pages whose file exists: the navigation never links to a missing page.
 LESSON_PAGES: list[tuple[str, str]] = [p for p in _ALL if (Path(__file__).parent / p[0]).exists()]

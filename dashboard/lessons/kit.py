@@ -14,7 +14,9 @@ import streamlit as st
 import nmfcore
 from nmfcore import datasets, teaching
 
-N_LESSONS = 12
+from dashboard.lessons import LESSON_PAGES
+
+N_LESSONS = len(LESSON_PAGES)
 
 
 def header(number: int, title: str, summary: str, formula: str | None = None) -> None:
@@ -69,33 +71,34 @@ def start(name: str, rank: int, n_rows: int | None = None, init: str = "nndsvda"
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def fit(name: str, rank: int, *, n_rows: int | None = None, solver: str = "hals",
-        loss: str = "frobenius", init: str = "nndsvda", max_iter: int = 200,
-        tol: float = 1e-4, seed: int = 0, l1: float = 0.0, l2: float = 0.0) -> dict:
-    """Factorize a demo set (or its first ``n_rows`` rows) and keep what the lessons plot.
+def fit_result(name: str, rank: int, *, n_rows: int | None = None, solver: str = "hals",
+               loss: str = "frobenius", init: str = "nndsvda", max_iter: int = 200,
+               tol: float = 1e-4, seed: int = 0, l1: float = 0.0,
+               l2: float = 0.0) -> nmfcore.NMFResult:
+    """Factorize a demo set (or its first ``n_rows`` rows); the cached result is nmfcore's own.
 
     The start comes from :func:`start`, so fits that differ only in solver, loss or penalty
     begin from the same factors (and the initialization is computed once).
-
-    Returns
-    -------
-    dict
-        ``W``, ``H``, ``history`` (dict of arrays), ``n_iter``, ``rel_error``.
     """
     W0, H0 = start(name, rank, n_rows, init, seed)
     with warnings.catch_warnings():  # lessons cap iterations on purpose to stay fast
         warnings.simplefilter("ignore", nmfcore.ConvergenceWarning)
-        res = nmfcore.factorize(_data(name, n_rows), rank, solver=solver, loss=loss, W0=W0,
-                                H0=H0, max_iter=max_iter, tol=tol, random_state=seed, l1=l1,
-                                l2=l2)
-    return {"W": np.array(res.W), "H": np.array(res.H),
-            "history": {k: np.asarray(v) for k, v in res.history.items()},
-            "n_iter": int(res.n_iter), "rel_error": float(res.rel_error)}
+        return nmfcore.factorize(_data(name, n_rows), rank, solver=solver, loss=loss, W0=W0,
+                                 H0=H0, max_iter=max_iter, tol=tol, random_state=seed, l1=l1,
+                                 l2=l2)
+
+
+def fit(name: str, rank: int, **kw) -> dict:
+    """:func:`fit_result` as a dict (``W``, ``H``, ``history``, ``n_iter``, ``rel_error``), the
+    form some lesson pages read."""
+    res = fit_result(name, rank, **kw)
+    return {"W": res.W, "H": res.H, "history": dict(res.history), "n_iter": res.n_iter,
+            "rel_error": res.rel_error}
 
 
 def rel_error(X, X_hat) -> float:
-    """``||X - X_hat||_F / ||X||_F``."""
-    return float(np.linalg.norm(X - X_hat) / max(np.linalg.norm(X), 1e-300))
+    """``||X - X_hat||_F / ||X||_F`` (:func:`nmfcore.relative_error` of an approximation)."""
+    return nmfcore.relative_error(X, X_hat)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -189,12 +192,10 @@ def sweep(name: str, max_rank: int = 8, n_restarts: int = 4, seed: int = 0) -> d
 def masked_fit(name: str, rank: int, fraction: float = 0.2, seed: int = 0) -> dict:
     """Hide a random ``fraction`` of a demo set's entries, fit the rest, predict the hidden.
 
-    Uses :func:`nmfcore._restarts.holdout_mask` and ``factorize(mask=...)`` (HALS).
+    Uses :func:`nmfcore.holdout_mask` and ``factorize(mask=...)`` (HALS).
     """
-    from nmfcore._restarts import holdout_mask
-
     X = dense(name)
-    hidden = holdout_mask(np.ones(X.shape, bool), fraction, seed)
+    hidden = nmfcore.holdout_mask(np.ones(X.shape, bool), fraction, seed)
     res = nmfcore.factorize(X, rank, solver="hals", mask=~hidden, max_iter=300, tol=1e-6,
                             random_state=seed)
     return {"hidden": hidden, "prediction": res.W @ res.H}

@@ -2,7 +2,8 @@
 import numpy as np
 import streamlit as st
 
-from dashboard.lessons import figures, kit
+from dashboard.lessons import kit
+from dashboard.plots import teaching as figures
 from nmfcore.teaching import storage_counts
 
 kit.header(1, "What NMF is", """
@@ -17,21 +18,21 @@ ds = kit.demo("swimmer")
 m, n = ds.X.shape
 rank = st.slider("Number of parts r", 1, 24, 17, key="l01_rank",
                  help="r is the inner dimension of W H: W is samples × r, H is r × features.")
-res = kit.fit("swimmer", rank, max_iter=300, tol=1e-6)
-W, H = res["W"], res["H"]
+res = kit.fit_result("swimmer", rank, max_iter=300, tol=1e-6)
+W, H = res.W, res.H
 
 counts = storage_counts(m, n, rank)
 c1, c2, c3 = st.columns(3)
 c1.metric("Numbers in X", f"{counts['X']:,}", help=f"{m} × {n}")
 c2.metric("Numbers in W and H", f"{counts['factors']:,}",
           help=f"r·(m + n) = {rank} × ({m} + {n})")
-c3.metric("Relative error ‖X − WH‖ / ‖X‖", f"{res['rel_error']:.3f}")
+c3.metric("Relative error ‖X − WH‖ / ‖X‖", f"{res.rel_error:.3f}")
 st.markdown(f"X ({m} × {n}) ≈ W ({m} × {rank}) · H ({rank} × {n}): the factors take "
             f"**{counts['ratio']:.1%}** of the storage of X. To fit in so little room they "
             f"must capture what the images share: here 17 parts (a torso and 16 limb positions) rebuild every image.")
 
 grid = sorted({1, 2, 4, 6, 8, 10, 12, 14, 16, 17, 20, 24, rank})
-errors = [kit.fit("swimmer", r, max_iter=300, tol=1e-6)["rel_error"]
+errors = [kit.fit_result("swimmer", r, max_iter=300, tol=1e-6).rel_error
           for r in grid]
 st.plotly_chart(figures.lines(grid, {
     "numbers in W and H, as a share of X": [storage_counts(m, n, r)["ratio"] for r in grid],

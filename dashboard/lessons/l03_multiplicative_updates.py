@@ -2,7 +2,8 @@
 import numpy as np
 import streamlit as st
 
-from dashboard.lessons import figures, kit
+from dashboard.lessons import kit
+from dashboard.plots import teaching as figures
 from nmfcore.teaching import mu_trace
 
 MAX_STEPS = 300

@@ -2,7 +2,8 @@
 import numpy as np
 import streamlit as st
 
-from dashboard.lessons import figures, kit
+from dashboard.lessons import kit
+from dashboard.plots import teaching as figures
 
 kit.header(4, "Gradient descent and why projection is needed", r"""
 A popular hand-written NMF minimises $\sum (X - WH)^2 + \lambda(\|W\|^2 + \|H\|^2)$ by

@@ -3,7 +3,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from dashboard.lessons import figures, kit
+from dashboard.lessons import kit
+from dashboard.plots import teaching as figures
 from nmfcore.teaching import kl_divergence, poisson_log_likelihood
 
 kit.header(5, "Frobenius vs Kullback–Leibler", r"""
@@ -17,10 +18,10 @@ words) fitted both ways from the same start.
 
 rank = st.slider("Topics r", 3, 12, 8, key="l05_rank")
 X = kit.dense("text")
-fits = {name: kit.fit("text", rank, solver="mu", loss=loss, init="random", max_iter=100,
-                       tol=1e-5)
+fits = {name: kit.fit_result("text", rank, solver="mu", loss=loss, init="random",
+                              max_iter=100, tol=1e-5)
         for name, loss in (("Frobenius fit", "frobenius"), ("KL fit", "kl"))}
-WH = {name: np.maximum(f["W"] @ f["H"], 1e-12) for name, f in fits.items()}
+WH = {name: np.maximum(f.W @ f.H, 1e-12) for name, f in fits.items()}
 
 loglik = [poisson_log_likelihood(X, v) for v in WH.values()]
 sq = [float(np.sum((X - v) ** 2)) for v in WH.values()]
@@ -55,7 +56,7 @@ st.markdown(
 
 words = kit.demo("text").col_labels
 st.markdown("**Top words of each topic, fitted both ways**")
-st.dataframe(pd.DataFrame({name: kit.top_words(f["H"], words, 6) for name, f in fits.items()},
+st.dataframe(pd.DataFrame({name: kit.top_words(f.H, words, 6) for name, f in fits.items()},
                           index=[f"topic {k + 1}" for k in range(rank)]),
              width="stretch")
 

@@ -2,7 +2,8 @@
 import numpy as np
 import streamlit as st
 
-from dashboard.lessons import figures, kit
+from dashboard.lessons import kit
+from dashboard.plots import teaching as figures
 from nmfcore import memberships
 from nmfcore.alignment import align_components, normalize_factors
 from nmfcore.metrics import adjusted_rand_index
@@ -18,8 +19,8 @@ mixture of 4 pure substances in known proportions, so we can check the membershi
 
 ds = kit.demo("spectra")
 X, wl, S = kit.dense("spectra"), ds.extras["wavelengths"], ds.extras["sources"]
-res = kit.fit("spectra", 4, max_iter=400)
-Wn, Hn = normalize_factors(res["W"], res["H"], norm="l1")
+res = kit.fit_result("spectra", 4, max_iter=400)
+Wn, Hn = normalize_factors(res.W, res.H, norm="l1")
 perm, _ = align_components(S, Hn)  # number the components like the true substances
 Wn, Hn = Wn[:, perm], Hn[perm]
 mem = memberships(Wn)

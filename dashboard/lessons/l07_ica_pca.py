@@ -2,7 +2,8 @@
 import numpy as np
 import streamlit as st
 
-from dashboard.lessons import figures, kit
+from dashboard.lessons import kit
+from dashboard.plots import teaching as figures
 from nmfcore.alignment import align_components, normalize_factors
 
 N_SHOW = 40
@@ -19,8 +20,8 @@ no meaning.
 ds = kit.demo("spectra")
 rank = ds.suggested_rank
 wl = ds.extras["wavelengths"]
-nmf = kit.fit("spectra", rank, max_iter=400)
-Wn, Hn = normalize_factors(nmf["W"], nmf["H"], norm="l2")
+nmf = kit.fit_result("spectra", rank, max_iter=400)
+Wn, Hn = normalize_factors(nmf.W, nmf.H, norm="l2")
 perm, sim = align_components(ds.extras["sources"], Hn)
 Wn, Hn = Wn[:, perm], Hn[perm]
 pca = kit.pca("spectra", rank)

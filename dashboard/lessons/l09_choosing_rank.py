@@ -2,7 +2,8 @@
 import pandas as pd
 import streamlit as st
 
-from dashboard.lessons import figures, kit
+from dashboard.lessons import kit
+from dashboard.plots import teaching as figures
 
 kit.header(9, "Choosing r", """
 More parts always fit at least as well, so the error on the data cannot choose r: it falls

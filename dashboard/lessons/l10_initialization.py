@@ -2,7 +2,8 @@
 import numpy as np
 import streamlit as st
 
-from dashboard.lessons import figures, kit
+from dashboard.lessons import kit
+from dashboard.plots import teaching as figures
 
 N_ROWS, RANK, SEEDS = 600, 10, (0, 1, 2, 3, 4)
 kit.header(10, "Initialization", """
@@ -19,25 +20,25 @@ solver = st.radio("Solver", ["mu", "hals"], horizontal=True, key="l10_solver",
 runs = {}
 for init in ("random", "nndsvd", "nndsvda", "nndsvdar"):
     seeds = SEEDS if init in ("random", "nndsvdar") else (0,)
-    runs[init] = [kit.fit("digits", RANK, n_rows=N_ROWS, solver=solver, init=init, seed=s,
-                          max_iter=100, tol=0.0) for s in seeds]
+    runs[init] = [kit.fit_result("digits", RANK, n_rows=N_ROWS, solver=solver, init=init,
+                                 seed=s, max_iter=100, tol=0.0) for s in seeds]
 
 series, colors, dash = {}, {}, {}
 for i, (init, fits) in enumerate(runs.items()):
     for j, f in enumerate(fits):
         label = init if len(fits) == 1 else f"{init} (seed {SEEDS[j]})"
-        series[label] = (f["history"]["iteration"], f["history"]["rel_error"])
+        series[label] = (f.history["iteration"], f.history["rel_error"])
         colors[label] = figures.PALETTE[i]
         dash[label] = "solid" if j == 0 else "dot"
 st.plotly_chart(figures.lines(None, series, title="Relative error ‖X − WH‖/‖X‖ per iteration",
                               xlabel="iteration", ylabel="relative error", log_y=True,
                               colors=colors, dash=dash, height=420), key="l10_curves")
 
-finals = {init: [f["rel_error"] for f in fits] for init, fits in runs.items()}
+finals = {init: [f.rel_error for f in fits] for init, fits in runs.items()}
 st.plotly_chart(figures.strip(finals, title="Final relative error after 100 iterations "
                                             "(one point per seed)", ylabel="relative error"),
                 key="l10_final")
-start = {init: fits[0]["history"]["rel_error"][0] for init, fits in runs.items()}
+start = {init: fits[0].history["rel_error"][0] for init, fits in runs.items()}
 end = {init: float(np.mean(v)) for init, v in finals.items()}
 st.markdown(
     f"Random starts begin at relative error {start['random']:.2f} and end spread over "

@@ -3,7 +3,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from dashboard.lessons import figures, kit
+from dashboard.lessons import kit
+from dashboard.plots import teaching as figures
 from nmfcore import memberships
 from nmfcore.alignment import align_components, normalize_factors
 from nmfcore.metrics import adjusted_rand_index
@@ -20,13 +21,13 @@ tabs = st.tabs(["Text topics", "Image parts", "Spectra unmixing", "Gene programs
                 "Recommendation"])
 
 with tabs[0]:
-    f = kit.fit("text", 8, solver="mu", loss="kl", init="random", max_iter=100, tol=1e-5)
+    f = kit.fit_result("text", 8, solver="mu", loss="kl", init="random", max_iter=100, tol=1e-5)
     words = kit.demo("text").col_labels
     docs = np.asarray(kit.demo("text").row_labels)
-    Wn, _ = normalize_factors(f["W"], f["H"], norm="l1")
+    Wn, _ = normalize_factors(f.W, f.H, norm="l1")
     st.markdown("Documents × word counts ≈ documents × topics · topics × words (KL loss). "
                 "A topic is a list of words that occur together; a document mixes topics.")
-    st.dataframe(pd.DataFrame({"top words": kit.top_words(f["H"], words, 8),
+    st.dataframe(pd.DataFrame({"top words": kit.top_words(f.H, words, 8),
                                "most typical modules": [", ".join(docs[np.argsort(-w)[:4]])
                                                         for w in Wn.T]},
                               index=[f"topic {k + 1}" for k in range(8)]), width="stretch")
@@ -36,17 +37,17 @@ with tabs[0]:
                     key="l12_text")
 
 with tabs[1]:
-    f = kit.fit("swimmer", 17, max_iter=300, tol=1e-6)
+    f = kit.fit_result("swimmer", 17, max_iter=300, tol=1e-6)
     st.markdown("Images × pixels ≈ images × parts · parts × pixels: the stick figures "
                 "come apart into their 16 limb positions; the torso, in every image, is "
                 "shared out among them (lessons 1, 2 and 8).")
-    st.plotly_chart(figures.mosaic(f["H"], (32, 32), ncols=9, title="17 parts of the swimmer "
+    st.plotly_chart(figures.mosaic(f.H, (32, 32), ncols=9, title="17 parts of the swimmer "
                                    "images"), key="l12_images")
 
 with tabs[2]:
     ds = kit.demo("spectra")
-    f = kit.fit("spectra", 4, max_iter=400)
-    _, Hn = normalize_factors(f["W"], f["H"])
+    f = kit.fit_result("spectra", 4, max_iter=400)
+    _, Hn = normalize_factors(f.W, f.H)
     perm, sim = align_components(ds.extras["sources"], Hn)
     wl, S = ds.extras["wavelengths"], ds.extras["sources"]
     series, colors, dash = {}, {}, {}
@@ -64,8 +65,8 @@ with tabs[2]:
 
 with tabs[3]:
     ds = kit.demo("genes")
-    f = kit.fit("genes", 3, max_iter=300)
-    Wn, Hn = normalize_factors(f["W"], f["H"], norm="l1")
+    f = kit.fit_result("genes", 3, max_iter=300)
+    Wn, Hn = normalize_factors(f.W, f.H, norm="l1")
     mem = memberships(Wn)
     ari = adjusted_rand_index(mem.hard, ds.classes)
     st.markdown("Samples × genes ≈ samples × programs · programs × genes: each program is a "

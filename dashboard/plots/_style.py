@@ -5,12 +5,14 @@ from typing import Sequence
 
 import plotly.graph_objects as go
 
+from nmfcore.limits import MAX_HEATMAP_ROWS
+
 
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b",
            "#e377c2", "#7f7f7f", "#bcbd22")
 SEQ = "Viridis"          # non-negative magnitudes
 DIV = "RdBu"             # signed differences
-MAX_ROWS = 200           # beyond this many rows a heatmap is aggregated into bands
+MAX_ROWS = MAX_HEATMAP_ROWS   # beyond this many rows a heatmap is aggregated into bands
 AXIS_LABELS = {"iteration": "iteration", "seconds": "wall time (s)",
                "loss": "loss (objective value)", "rel_error": "relative error ‖X−WH‖/‖X‖"}
 

@@ -93,9 +93,10 @@ def similarity(S: np.ndarray, *, title: str | None = None,
     return _layout(fig, title, 320)
 
 
-def components(H: np.ndarray, *, kind: str = "generic", image_shape: Sequence[int] | None = None,
-               feature_names: Sequence | None = None, titles: Sequence | None = None,
-               title: str | None = None, n_top: int = 10) -> go.Figure:
+def component_grid(H: np.ndarray, *, kind: str = "generic",
+                   image_shape: Sequence[int] | None = None,
+                   feature_names: Sequence | None = None, titles: Sequence | None = None,
+                   title: str | None = None, n_top: int = 10) -> go.Figure:
     """Components in the data's own form: images (image data), top-feature bars (text/count
     data), lines (spectra and anything else with many features)."""
     H = np.asarray(H, dtype=float)

@@ -6,6 +6,10 @@ from typing import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
+from nmfcore.limits import MAX_CONSENSUS
+
+from dashboard.pooling import block_mean
+
 from ._style import SEQ, MAX_ROWS, _layout, _labels
 
 
@@ -67,23 +71,9 @@ def heatmap(M: np.ndarray, *, row_labels: Sequence | None = None,
     return _layout(fig, title, height or int(min(700, max(300, 14 * len(rl) + 120))))
 
 
-def block_mean(C: np.ndarray, labels: Sequence[str], max_size: int = 300):
-    """Average a (reordered) square matrix over consecutive blocks so at most ``max_size``
-    rows remain; block labels say which samples they hold."""
-    C = np.asarray(C, dtype=float)
-    n = len(C)
-    if n <= max_size:
-        return C, list(labels)
-    e = np.linspace(0, n, max_size + 1).astype(int)
-    S = np.add.reduceat(np.add.reduceat(C, e[:-1], axis=0), e[:-1], axis=1)
-    sizes = np.diff(e)
-    names = [f"{labels[a]} … {labels[b - 1]} ({b - a})" for a, b in zip(e[:-1], e[1:])]
-    return S / np.outer(sizes, sizes), names
-
-
 def consensus(C: np.ndarray, order: Sequence[int] | None = None,
               labels: Sequence | None = None, title: str | None = None,
-              max_size: int = 300) -> go.Figure:
+              max_size: int = MAX_CONSENSUS) -> go.Figure:
     """Consensus matrix (share of runs putting two samples in the same cluster), reordered;
     above ``max_size`` samples, consecutive samples are averaged into blocks."""
     C = np.asarray(C, dtype=float)

@@ -11,8 +11,7 @@ import numpy as np
 from nmfcore.datasets import Dataset
 from nmfcore.preprocess import ValidationReport
 
-MAX_BYTES = 50 * 1024 * 1024            # matches server.maxUploadSize in .streamlit/config.toml
-MEMORY_BUDGET = 256 * 1024 * 1024       # bytes the parsed matrix may take
+from nmfcore.limits import UPLOAD_MAX_BYTES as MAX_BYTES, UPLOAD_MEMORY_BUDGET as MEMORY_BUDGET
 TEXT_EXT = (".csv", ".tsv", ".txt", ".tab", ".dat")
 SUPPORTED = "CSV/TSV (.csv .tsv .txt), Excel (.xlsx), NumPy (.npy .npz), Matrix Market (.mtx)"
 _NUM = re.compile(r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$")

@@ -2,15 +2,86 @@
 
 A solver object is created once per fit by :func:`nmfcore.factorize`, which owns the loop:
 it calls :meth:`Solver.start` once and then :meth:`Solver.step` once per iteration; each returns
-``(objective, squared Frobenius error)`` of the current iterate. Solvers trust their inputs.
+``(objective, squared Frobenius error)`` of the current iterate. Solvers trust their inputs,
+except their own options, which :meth:`Solver.check_options` validates against the class's
+declarative :class:`Option` table (the same table documents them and gives the dashboard its
+widgets).
 """
 from __future__ import annotations
+
+from dataclasses import dataclass
+from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
 
 from .. import losses
 from . import _upkeep
+
+
+@dataclass(frozen=True)
+class Option:
+    """One solver option: its name, default, type, allowed range and a one-line help.
+
+    Parameters
+    ----------
+    name : str
+    default : float, int, bool or None
+        ``None`` means "chosen by the solver" (say how in ``auto``).
+    type : {float, int, bool}
+    low, high : float or None
+        Allowed range (None: unbounded); ``low`` is excluded when ``strict``.
+    strict : bool
+    help : str
+        One line, shown as the widget's help and in error messages' context.
+    auto : str
+        What ``None`` means, e.g. ``"two mini-batches per epoch"`` (options whose default is None).
+    expert : bool
+        Changes the method itself (teaching or debugging); interfaces may leave it out.
+    """
+
+    name: str
+    default: object
+    type: type = float
+    low: float | None = None
+    high: float | None = None
+    strict: bool = False
+    help: str = ""
+    auto: str = ""
+    expert: bool = False
+
+    def check(self, value):
+        """``value`` in the option's type, or an ``NMFInputError`` saying what is allowed."""
+        from .._validation import NMFInputError
+
+        if value is None and self.default is None:
+            return None
+        if self.type is bool:
+            if isinstance(value, (bool, np.bool_)):
+                return bool(value)
+            raise NMFInputError(f"{self.name} must be True or False; got {value!r}.")
+        integer = self.type is int
+        kind = Integral if integer else Real
+        ok = isinstance(value, kind) and not isinstance(value, (bool, np.bool_)) \
+            and bool(np.isfinite(value))
+        if ok and self.low is not None:
+            ok = value > self.low if self.strict else value >= self.low
+        if ok and self.high is not None:
+            ok = value <= self.high
+        if not ok:
+            raise NMFInputError(f"{self.name} must be {self.describe()}; got {value!r}.")
+        return int(value) if integer else float(value)
+
+    def describe(self) -> str:
+        """The allowed values in words, e.g. ``"a finite number > 0"``."""
+        what = "an integer" if self.type is int else "a finite number"
+        bounds = []
+        if self.low is not None:
+            bounds.append(f"{'>' if self.strict else '>='} {self.low:g}")
+        if self.high is not None:
+            bounds.append(f"<= {self.high:g}")
+        text = f"{what} {' and '.join(bounds)}".strip()
+        return text + (" or None" if self.default is None else "")
 
 
 def scaled(A: np.ndarray, s: float) -> np.ndarray:
@@ -37,14 +108,74 @@ class Solver:
     rng : numpy.random.Generator
         For solvers that draw random numbers (``sgd``).
     **options
-        Solver-specific options; the class attribute ``options`` lists them with defaults.
+        Solver-specific options, declared in ``option_specs`` (checked by :meth:`check_options`).
+
+    Class attributes (what a subclass declares; :func:`nmfcore.register_solver` checks them)
+    ----------------------------------------------------------------------------------------
+    name : str
+        The registry key (``factorize(solver=name)``).
+    label : str
+        Display name (menus, legends); defaults to ``name.upper()``.
+    description : str
+        One line: the method.
+    losses : tuple of str
+        The losses it minimises (names from :data:`nmfcore.LOSSES`).
+    supports_mask : bool
+        Whether it can leave missing entries out (``mask=``, ``missing="mask"``).
+    supports_sparse : bool
+        Whether it accepts scipy.sparse X.
+    may_diverge : bool
+        Whether its loss can grow without bound (the loop then keeps a backup of the iterate
+        and stops with status ``"diverged"``).
+    masked_fallback : str or None
+        For a solver without ``supports_mask``: the solver to use in its place on masked
+        (held-out) fits, e.g. rank_sweep's cross-validation. None: the first registered solver
+        that supports masks and the loss.
+    option_specs : tuple of Option
+        Its options; ``options`` (name -> default) is derived from it.
     """
 
     name = "base"
+    label = ""
+    description = ""
     losses = ("frobenius",)
     supports_mask = False
+    supports_sparse = True
+    may_diverge = False
+    masked_fallback: str | None = None
+    option_specs: tuple = ()
     options: dict = {}
-    description = ""
+
+    def __init_subclass__(cls, **kw):
+        super().__init_subclass__(**kw)
+        if "options" in cls.__dict__ and "option_specs" not in cls.__dict__:
+            # a class written with a plain ``options = {name: default}``: numbers and flags
+            cls.option_specs = tuple(
+                Option(n, d, bool if isinstance(d, bool) else float, help=n.replace("_", " "),
+                       auto="the solver's choice" if d is None else "")
+                for n, d in cls.__dict__["options"].items())
+        cls.options = {o.name: o.default for o in cls.option_specs}
+        if not cls.__dict__.get("label"):
+            cls.label = cls.name.upper()
+
+    @classmethod
+    def option(cls, name: str) -> Option:
+        """The :class:`Option` called ``name``."""
+        return next(o for o in cls.option_specs if o.name == name)
+
+    @classmethod
+    def check_options(cls, options: dict) -> dict:
+        """``options`` validated (unknown names and bad values raise ``NMFInputError``) and
+        converted to the declared types; defaults are not filled in."""
+        from .._validation import NMFInputError
+
+        known = {o.name: o for o in cls.option_specs}
+        unknown = sorted(set(options) - set(known))
+        if unknown:
+            valid = ", ".join(sorted(known)) or "none"
+            raise NMFInputError(f"unknown option(s) {unknown} for solver {cls.name!r}; "
+                                f"its options: {valid}.")
+        return {k: known[k].check(v) for k, v in options.items()}
 
     def __init__(self, data, W, H, *, loss, l1, l2, rng, **options):
         self._data = data

@@ -126,10 +126,13 @@ def nnls_bpp(AtA, AtB, passive=None, max_iter=None):
 
 
 class ANLS(Solver):
+    """Alternating non-negative least squares by block principal pivoting (batched solves)."""
+
     name = "anls"
     losses = ("frobenius",)
     supports_mask = False
-    options = {}
+    masked_fallback = "hals"
+    option_specs = ()
     description = "Alternating non-negative least squares (block principal pivoting)"
 
     def step(self):

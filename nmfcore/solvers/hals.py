@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import losses
-from ._base import Solver, scaled
+from ._base import Option, Solver, scaled
 
 
 def sweep_blocks(F, A, B, l1, l2, *, n_inner, inner_tol):
@@ -70,10 +70,20 @@ def sweep_blocks(F, A, B, l1, l2, *, n_inner, inner_tol):
 
 
 class HALS(Solver):
+    """Hierarchical ALS: exact coordinate updates of W and H, inner sweeps reusing each product."""
+
     name = "hals"
     losses = ("frobenius",)
     supports_mask = True
-    options = {"n_inner": None, "inner_tol": 0.01, "inner_alpha": 0.5}
+    option_specs = (
+        Option("n_inner", None, int, low=1, auto="by the cost rule (inner_alpha)",
+               help="inner sweeps per half-iteration"),
+        Option("inner_tol", 0.01, float, low=0.0,
+               help="stop the inner sweeps once one changes the factor by less than this "
+                    "fraction of the first"),
+        Option("inner_alpha", 0.5, float, low=0.0,
+               help="inner sweeps may cost up to this fraction of the outer product"),
+    )
     description = "Hierarchical alternating least squares (fast HALS with product reuse)"
 
     def __init__(self, data, W, H, **kw):

@@ -26,14 +26,20 @@ import numpy as np
 import scipy.sparse as sp
 
 from .. import losses
-from ._base import Solver, scaled
+from ._base import Option, Solver, scaled
 
 
 class MultiplicativeUpdates(Solver):
+    """Lee-Seung multiplicative updates for the Frobenius and KL losses (dense, sparse, masked)."""
+
     name = "mu"
     losses = ("frobenius", "kl")
     supports_mask = True
-    options = {"delta": 1e-16}
+    label = "MU"
+    option_specs = (
+        Option("delta", 1e-16, float, low=0.0, strict=True, expert=True,
+               help="floor of every update's denominator (keeps the ratios finite)"),
+    )
     description = "Lee-Seung multiplicative updates (Frobenius or Kullback-Leibler)"
 
     def __init__(self, data, W, H, **kw):

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._base import Solver, scaled
+from ._base import Option, Solver, scaled
 
 
 def _top_eig(G) -> float:
@@ -38,11 +38,25 @@ def _top_eig(G) -> float:
 
 
 class ProjectedSGD(Solver):
+    """Projected mini-batch SGD with Lipschitz-scaled steps; may diverge (detected by the loop)."""
+
     name = "sgd"
     losses = ("frobenius",)
     supports_mask = False
     may_diverge = True
-    options = {"learning_rate": 1.0, "batch_size": None, "decay": 0.0, "project": True}
+    label = "projected SGD"
+    masked_fallback = "hals"
+    option_specs = (
+        Option("learning_rate", 1.0, float, low=0.0, strict=True,
+               help="step as a multiple of 1/L (L: the gradient's Lipschitz constant); "
+                    "1 is safe, above about 2 it diverges"),
+        Option("batch_size", None, int, low=1, auto="two mini-batches per epoch",
+               help="rows of X per mini-batch"),
+        Option("decay", 0.0, float, low=0.0,
+               help="inverse-time schedule: learning_rate / (1 + decay * epoch)"),
+        Option("project", True, bool, expert=True,
+               help="clip negative entries to 0 after each step (off only to show why)"),
+    )
     description = "Projected mini-batch stochastic gradient descent (L2-regularized)"
 
     def __init__(self, data, W, H, **kw):

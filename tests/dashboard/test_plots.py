@@ -40,7 +40,7 @@ def test_heatmap_sorts_by_dominant_component_and_aggregates_many_rows():
 
 def test_component_images_one_panel_per_component_with_image_shape():
     H = np.random.default_rng(1).random((5, 12))
-    fig = plots.components(H, kind="image", image_shape=(3, 4))
+    fig = plots.component_grid(H, kind="image", image_shape=(3, 4))
     assert len(fig.data) == 5
     assert np.array(fig.data[0].z).shape == (3, 4)
     assert np.isclose(np.array(fig.data[2].z).max(), 1.0)
@@ -51,7 +51,7 @@ def test_top_features_bars_show_heaviest_words():
     H[0, [1, 4]] = [5, 3]
     H[1, 2] = 7
     words = ["a", "b", "c", "d", "e", "f"]
-    fig = plots.components(H, kind="text", feature_names=words, n_top=2)
+    fig = plots.component_grid(H, kind="text", feature_names=words, n_top=2)
     assert [t.type for t in fig.data] == ["bar", "bar"]
     assert list(fig.data[0].y) == ["e", "b"]      # heaviest at the top of a horizontal bar
     assert fig.data[1].y[-1] == "c"
@@ -82,3 +82,14 @@ def test_consensus_reorders_and_reconstruction_images():
     assert np.array(fig.data[0].z)[0].tolist() == [1, 1, 0]
     rec = plots.reconstruction(np.arange(4.0), np.arange(4.0) + 1, image_shape=(2, 2))
     assert len(rec.data) == 3 and np.allclose(rec.data[2].z, 1)
+
+
+def test_learn_and_explore_share_one_palette():
+    from dashboard.lessons import figures as legacy
+
+    assert plots.teaching.PALETTE is plots.PALETTE and legacy.PALETTE is plots.PALETTE
+    fig = plots.teaching.lines([0, 1], {"C1": [1, 2], "C2": [2, 3]})
+    explore = plots.convergence({"C1": {"iteration": [0, 1], "loss": [2, 1]},
+                                 "C2": {"iteration": [0, 1], "loss": [3, 1]}})
+    assert [t.line.color for t in fig.data] == [plots.color(0), plots.color(1)]
+    assert [t.line.color for t in explore.data][:2] == [plots.color(0), plots.color(1)]

@@ -3,7 +3,8 @@ import time
 
 import numpy as np
 
-from dashboard import services
+from dashboard import exports, services
+from nmfcore.teaching import ambiguity_demo
 from nmfcore.datasets import load_demo
 
 RACE = {"solvers": ["MU-Frobenius", "HALS"], "rank": 4, "init": "nndsvda", "max_iter": 30,
@@ -51,10 +52,10 @@ def test_job_turns_value_errors_into_messages():
 def test_histories_csv_and_table_cover_every_solver():
     ds = load_demo("planted")
     res = services.run_race(ds, "p", RACE)
-    csv = services.histories_csv(res).splitlines()
+    csv = exports.histories_csv(res).splitlines()
     assert csv[0] == "run,iteration,seconds,loss,rel_error"
     assert sum(line.startswith("HALS,") for line in csv) == 31
-    rows = services.race_table(res)
+    rows = exports.race_table(res)
     assert [r["solver"] for r in rows] == ["MU-Frobenius", "HALS"]
     assert all(r["iterations"] == 30 and r["ms / iteration"] > 0 for r in rows)
 
@@ -62,7 +63,7 @@ def test_histories_csv_and_table_cover_every_solver():
 def test_ambiguity_demo_changes_factors_not_product():
     rng = np.random.default_rng(0)
     W, H = rng.random((20, 3)), rng.random((3, 8))
-    demo = services.ambiguity_demo(W, H, seed=1)
+    demo = ambiguity_demo(W, H, seed=1)
     assert demo["max_abs_product_change"] < 1e-12
     assert demo["max_abs_W_change"] > 0.1 and demo["max_abs_H_change"] > 0.1
     assert sorted(r["is old component"] for r in demo["rows"]) == ["C1", "C2", "C3"]
@@ -105,3 +106,21 @@ def test_immediate_stop_keeps_the_finished_restarts():
     assert job.wait(60)
     assert job.stopped and job.error is None
     assert 1 <= len(job.result.losses) < 50 and job.result.n_requested == 50
+
+
+def test_race_start_fills_missing_cells_like_a_masked_fit():
+    import dataclasses
+
+    import nmfcore
+
+    base = load_demo("planted")
+    X = np.array(base.X, dtype=float)
+    X[::7, ::5] = np.nan
+    ds = dataclasses.replace(base, X=X, extras={**base.extras, "missing": True})
+    race = dict(RACE, solvers=["HALS"], max_iter=3)
+    res = services.run_race(ds, "planted-nan", race)["HALS"]
+    direct = nmfcore.factorize(X, 4, solver="hals", missing="mask", init="nndsvda",
+                               random_state=0, max_iter=3, tol=0.0)
+    # the shared start is the masked fit's own start (missing cells = mean of the observed)
+    assert res.history["rel_error"][0] == direct.history["rel_error"][0]
+    np.testing.assert_allclose(res.W, direct.W)

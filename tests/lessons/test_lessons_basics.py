@@ -6,7 +6,7 @@ import pytest
 
 import nmfcore
 from nmfcore import datasets
-from lesson_kit import by_title, metric, open_lesson  # tests/lessons/lesson_kit.py
+from lesson_kit import by_title, metric, open_lesson  # tests/lesson_kit.py
 
 
 def test_lesson1_storage_counter_and_additive_parts(app_test, figures):

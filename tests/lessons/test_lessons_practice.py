@@ -6,11 +6,13 @@ import re
 import numpy as np
 
 from dashboard.lessons import LESSON_PAGES
-from lesson_kit import by_title, metric, open_lesson  # tests/lessons/lesson_kit.py
+from lesson_kit import by_title, metric, open_lesson  # tests/lesson_kit.py
 
 
 def test_all_twelve_lessons_registered_with_explore_links():
-    assert len(LESSON_PAGES) == 12
+    from dashboard.lessons import kit
+
+    assert len(LESSON_PAGES) == 12 and kit.N_LESSONS == 12
     assert [t.split(" ")[0] for _, t in LESSON_PAGES] == [str(i) for i in range(1, 13)]
 
 

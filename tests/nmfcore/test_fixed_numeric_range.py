@@ -1,8 +1,7 @@
-"""Fixed defects, kept as regression tests: defects of nmfcore found by the reliability property tests (issue 9).
+"""Numeric range of nmfcore's measures: each holds for data of any magnitude (1e-300 .. 1e300).
 
-Each test is one defect, stated as the property that must hold; they fail until nmfcore is fixed
-(the files to change are named in each docstring and in docs/reliability.md). Not skipped, not
-xfail: they must stay able to fail.
+Each test states one property; the docstring names the code that keeps it and what happened
+without it. Not skipped, not xfail: they stay able to fail.
 """
 from __future__ import annotations
 
@@ -12,6 +11,9 @@ import numpy as np
 import pytest
 
 import nmfcore
+
+pytestmark = pytest.mark.reliability
+
 
 X54 = np.random.default_rng(0).random((5, 4))
 
@@ -27,7 +29,7 @@ def _quiet():
 def test_fit_metrics_are_scale_invariant(scale):
     """nmfcore/metrics.py ``_residual_sums``: the squares under/overflow outside ~1e+-154:
     ``relative_error`` is 0.0 (any fit looks perfect) at 1e-300 and NaN at 1e300;
-    ``explained_variance`` likewise. Fix: divide X, W H by a power of two near max|X| first."""
+    ``explained_variance`` likewise; X and W H are divided by a power of two near max|X|."""
     rng = np.random.default_rng(1)
     W, H = rng.random((5, 2)), rng.random((2, 4))
     ref_re, ref_ev = nmfcore.relative_error(X54, W, H), nmfcore.explained_variance(X54, W, H)
@@ -40,7 +42,7 @@ def test_fit_metrics_are_scale_invariant(scale):
 @pytest.mark.parametrize("scale", [1e-300, 1e300])
 def test_hoyer_sparsity_is_scale_invariant(scale):
     """nmfcore/metrics.py ``hoyer_sparsity``: ``x * x`` overflows at 1e300 (an all-equal vector
-    scores 1.0 instead of 0) and underflows at 1e-300. Fix: divide each vector by its max."""
+    scores 1.0 instead of 0) and underflows at 1e-300; each vector is divided by its max."""
     v = np.array([1.0, 1.0, 1.0])
     assert nmfcore.hoyer_sparsity(v * scale) == pytest.approx(0.0, abs=1e-9)
     w = np.array([3.0, 1.0, 0.0, 0.5])
@@ -52,7 +54,7 @@ def test_alignment_is_scale_invariant(scale):
     """nmfcore/alignment.py ``component_similarity`` / ``normalize_factors``: ``np.linalg.norm``
     squares the rows, so at 1e200 the norms are ``inf`` and at 1e-200 they are 0: identical
     components get similarity 0 instead of 1, and ``normalize_factors(W, H)`` returns H of zeros
-    and W of ``inf``. Fix: scale each row by its max before the norm (``max * norm(row / max)``)."""
+    and W of ``inf``; each row is scaled by its max before the norm (``max * norm(row / max)``)."""
     H = np.random.default_rng(2).random((3, 6)) * scale
     perm, sim = nmfcore.align_components(H, H[[2, 0, 1]])
     assert perm.tolist() == [1, 2, 0] and np.allclose(sim, 1.0)

@@ -107,7 +107,7 @@ def test_cancel_returns_completed_ranks_only(planted):
 
 
 def test_consensus_rules_on_three_groups():
-    from tests.test_restarts import three_groups
+    from tests.nmfcore.test_restarts import three_groups
     X, _ = three_groups(3)
     sw = nmfcore.rank_sweep(X, [2, 3, 4, 5], n_restarts=6, random_state=1, cv_folds=0,
                             shuffle_baseline=False, solver="hals", max_iter=150)
@@ -191,3 +191,16 @@ def test_bad_arguments():
         nmfcore.rank_sweep(X, [2], cv_fraction=0.9)
     with pytest.raises(ValueError, match="cv_folds"):
         nmfcore.rank_sweep(X, [2], cv_folds=-1)
+
+
+def test_every_suggestion_names_its_criterion_in_the_registry(sweep):
+    res = sweep
+    assert [s.criterion for s in res.suggestions] == ["cv_error", "cophenetic", "pac", "rel_error"]
+    for s in res.suggestions:
+        crit = nmfcore.RANK_CRITERIA[s.criterion]
+        assert s.rule == crit.rule and crit.column in res.table
+    for crit in nmfcore.RANK_CRITERIA.values():
+        assert crit.column in COLUMNS and crit.title and crit.explanation
+        assert crit.baseline is None or crit.baseline in COLUMNS
+    np.testing.assert_allclose(res.table["shuffled_explained_variance"],
+                               1 - res.table["shuffled_rel_error"] ** 2)

@@ -1,11 +1,12 @@
-"""Helpers shared by the reliability tests (imported as ``rel_helpers``; see conftest.py)."""
+"""Helpers shared by the reliability tests (imported as ``rel_helpers``; tests/conftest.py
+puts this folder on the path)."""
 from __future__ import annotations
 
 import re
 from collections import Counter
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "artifacts" / "reliability" / "figures.json"
 
 CASES: Counter = Counter()     # generated (hypothesis) cases per test

@@ -1,8 +1,6 @@
-"""Fixed defects, kept as regression tests: inputs of nmfcore's analysis functions that give a bare numpy/scipy message or a
-silent NaN instead of a clear ``ValueError`` (issue 9: "never a bare numpy message").
-
-One test per defect; they fail until the file named in the docstring is fixed. Not skipped.
-"""
+"""Inputs of nmfcore's analysis functions that would otherwise give a bare numpy/scipy message
+or a silent NaN: each raises a ``ValueError`` whose message names the problem. One test per
+case; the docstring names the code that checks it."""
 from __future__ import annotations
 
 import numpy as np
@@ -11,12 +9,15 @@ import pytest
 import nmfcore
 from rel_helpers import assert_clear
 
+pytestmark = pytest.mark.reliability
+
 
 @pytest.mark.parametrize("bad", [np.nan, np.inf])
 def test_align_components_refuses_non_finite_components(bad):
     """nmfcore/alignment.py ``align_components``: NaN/inf in H reach
     ``scipy.optimize.linear_sum_assignment``, whose bare "matrix contains invalid numeric
-    entries" is what the user sees. Check ``np.isfinite`` first and name H_ref / H."""
+    entries" would be what the user sees; the inputs are checked with ``np.isfinite`` first and
+    the message names H_ref / H."""
     H = np.ones((2, 3))
     H[0, 1] = bad
     with pytest.raises(ValueError) as err:
@@ -49,9 +50,9 @@ def test_rank_sweep_holdout_does_not_hide_every_positive_entry():
     """nmfcore/sweep.py (cross-validation hold-out, ``holdout_mask``): on a valid X with a single
     positive entry, ``rank_sweep(X, [1, 2], cv_folds=1, random_state=4)`` raises "X has no
     positive entry: an all-zero matrix has nothing to factorize" -- the fold hid the only
-    positive entry, and the message blames the user's X. Fix: draw the hidden entries so the
-    observed part keeps a positive entry in every row/column it had one (or skip that fold),
-    or say "X has too few positive entries for cross-validation; use cv_folds=0"."""
+    positive entry, and the message blamed the user's X. The hidden entries are drawn so the
+    observed part keeps a positive entry in every row/column it had one, or the message says
+    "X has too few positive entries for cross-validation; use cv_folds=0"."""
     X = np.array([[0.0, 1.0], [0.0, 0.0]])
     for seed in range(8):
         try:

@@ -1,6 +1,5 @@
-"""Defects found by the reliability suite (issue 9) and since fixed in nmfcore (commit 13128f4),
-kept as regression tests; each docstring says what used to happen and where.
-"""
+"""Regression tests for edge cases of nmfcore found by the property tests: each docstring names
+the code that handles the case and what went wrong there without that handling."""
 from __future__ import annotations
 
 import warnings
@@ -11,6 +10,9 @@ import scipy.sparse as sp
 
 import nmfcore
 from rel_helpers import assert_clear
+
+pytestmark = pytest.mark.reliability
+
 
 X54 = np.random.default_rng(0).random((5, 4))
 
@@ -49,9 +51,9 @@ def test_float32_kl_with_a_zero_column_stays_finite(init):
 @pytest.mark.parametrize("lr", [10.0, 50.0, 1e6])
 def test_sgd_huge_learning_rate_reports_divergence(lr):
     """nmfcore/solvers/sgd.py ``_top_eig``: with learning_rate >= 10 the epoch overflows and
-    ``np.linalg.eigvalsh`` raises ``LinAlgError('Eigenvalues did not converge')`` (a bare numpy
-    message) instead of the run ending with status "diverged". Fix: return ``np.inf`` from
-    ``_top_eig`` when ``G`` is not finite (or catch LinAlgError), so ``_run`` sees the divergence."""
+    ``np.linalg.eigvalsh`` would raise ``LinAlgError('Eigenvalues did not converge')`` (a bare
+    numpy message); ``_top_eig`` returns ``np.inf`` for a non-finite ``G`` instead, so the loop
+    ends the run with status "diverged"."""
     X = np.random.default_rng(0).random((3, 3))
     for seed in range(5):
         res = _finite_fit_or_clear_error(lambda: nmfcore.factorize(
@@ -65,16 +67,16 @@ def test_sgd_huge_learning_rate_reports_divergence(lr):
 def test_subnormal_data_gives_a_result_or_a_clear_error(scale, loss):
     """nmfcore/_validation.py ``check_array``: ``flat *= 2.0 ** exponent`` raises
     ``OverflowError: (34, 'Numerical result out of range')`` (not a ValueError) when X's largest
-    entry is subnormal (exponent > 1023). Fix: ``np.ldexp(flat, exponent, out=flat)`` (and the
-    same for ``root``/``loss_scale`` in _factorize.py), or refuse with NMFInputError."""
+    entry is subnormal (exponent > 1023); the scaling uses ``np.ldexp`` (here and for
+    ``root``/``loss_scale`` in _factorize.py), which is exact at any exponent."""
     _finite_fit_or_clear_error(lambda: nmfcore.factorize(X54 * scale, 2, loss=loss,
                                                          max_iter=3, random_state=0))
 
 
 def test_kl_near_float_max_gives_a_finite_loss_or_a_clear_error():
     """nmfcore/_factorize.py: KL at X ~ 1.7e308 returns a history of ``inf`` losses (the sum
-    of X overflows). Frobenius already refuses such X with a clear message; do the same for KL
-    when ``loss_scale * loss`` is not finite (e.g. ``X.sum()`` overflows)."""
+    of X overflows). Like Frobenius, KL refuses such X with a clear message when the loss is
+    not representable (e.g. ``X.sum()`` overflows)."""
     _finite_fit_or_clear_error(lambda: nmfcore.factorize(X54 * 1.7e308, 2, loss="kl",
                                                          max_iter=3, random_state=0))
 
@@ -82,7 +84,7 @@ def test_kl_near_float_max_gives_a_finite_loss_or_a_clear_error():
 def test_huge_custom_start_gives_finite_losses_or_a_clear_error():
     """nmfcore/_validation.py ``check_factor`` / _factorize.py: W0, H0 of 1e300 make the start
     loss ``inf`` (W0 @ H0 overflows) and the history holds ``inf``. Refuse a start whose product
-    is not representable (or rescale W0, H0 to the data like the inits do)."""
+    is not representable."""
     _finite_fit_or_clear_error(lambda: nmfcore.factorize(
         X54, 2, W0=np.full((5, 2), 1e300), H0=np.full((2, 4), 1e300), max_iter=3))
 
@@ -91,7 +93,7 @@ def test_huge_custom_start_gives_finite_losses_or_a_clear_error():
 def test_estimator_float32_large_values_finite(scale):
     """nmfcore/estimator.py ``fit_transform``/``transform`` (``project_weights``): float32 X
     above ~1e19 gives NaN weights (squares overflow float32) although ``factorize`` itself
-    succeeds. Fix: solve the NNLS at unit scale (``_validation.unit_exponent``) or in float64."""
+    succeeds; the NNLS is solved at unit scale (``_validation.unit_exponent``)."""
     X = (X54 * scale).astype(np.float32)
     est = nmfcore.NMF(2, max_iter=4, random_state=0)
     W = est.fit_transform(X)
@@ -100,8 +102,8 @@ def test_estimator_float32_large_values_finite(scale):
 
 def test_estimator_transform_of_unrepresentable_weights_is_refused():
     """nmfcore/estimator.py ``transform``: new samples 1e300 times larger than the training data
-    need weights beyond float range; ``transform`` returns ``inf`` silently. Raise a ValueError
-    saying the samples are far outside the scale of the training data."""
+    need weights beyond float range (``inf``); ``transform`` raises a ValueError saying the
+    samples are far outside the scale of the training data."""
     est = nmfcore.NMF(1, max_iter=4, random_state=0).fit(np.array([[6.4e-101]]))
     try:
         W = est.transform(np.array([[6.4e299]]))
@@ -115,7 +117,7 @@ def test_estimator_transform_of_unrepresentable_weights_is_refused():
                                np.full((3, 2), np.inf)], ids=["negative", "nan", "inf"])
 def test_memberships_refuses_invalid_weights(W):
     """nmfcore/membership.py ``memberships``: negative, NaN or inf weights are accepted and give
-    NaN memberships (or all-zero rows flagged as "empty"). Raise a ValueError naming W and the
+    NaN memberships (or all-zero rows flagged as "empty"); a ValueError names W and the
     problem (negative / not finite)."""
     with pytest.raises(ValueError) as err:
         nmfcore.memberships(W)
@@ -124,7 +126,7 @@ def test_memberships_refuses_invalid_weights(W):
 
 def test_memberships_of_a_sparse_matrix():
     """nmfcore/membership.py: a scipy.sparse W raises numpy's bare "setting an array element
-    with a sequence". Accept it (``W.toarray()``) or say that W must be dense."""
+    with a sequence" unless it is accepted (``W.toarray()``) or refused with a sentence."""
     try:
         mem = nmfcore.memberships(sp.csr_matrix(np.array([[1.0, 3.0], [0.0, 0.0]])))
     except ValueError as exc:

@@ -21,10 +21,14 @@ from hypothesis import strategies as st
 import nmfcore
 from rel_helpers import assert_clear, count
 
+pytestmark = pytest.mark.reliability
+
+
 def FAST(n):
     """Hypothesis settings: n examples, no deadline (2 shared cores), no example database."""
     return settings(max_examples=n, deadline=None, database=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+                                           HealthCheck.filter_too_much])
 EXPONENTS = [-320, -300, -200, -100, -30, -5, 0, 5, 30, 100, 200, 300, 307]  # -320: subnormal
 SOLVERS = sorted(nmfcore.SOLVERS)
 INITS = sorted(nmfcore.INITS)

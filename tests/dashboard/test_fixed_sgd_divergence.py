@@ -1,12 +1,8 @@
-"""Fixed defects, kept as regression tests: projected SGD that diverges in the Solver race is not reported as a message.
+"""Projected SGD that diverges in the Solver race is reported as a warning on the page.
 
-With the largest learning rate the race page offers (10), SGD diverges on the tiny demo: the
-result table's "status" cell says ``diverged`` (or, for some seeds, nmfcore raises numpy's
-``LinAlgError: Eigenvalues did not converge``, see test_fixed_numeric_range.py), but the page
-shows no ``st.warning``/``st.error`` saying so. Fix in ``dashboard/app_pages/race.py`` (after
-``results = ...``): for every result with ``status == "diverged"`` show
-``st.warning(f"{name} diverged: the loss grew without bound, so its curve stops at the last
-finite iterate. Lower the learning rate (1 is the safe default).")``.
+With a learning rate of 10 SGD diverges on the tiny demo: the result table's "status" cell
+says ``diverged``, and ``dashboard/app_pages/race.py`` shows a ``st.warning`` naming the solver
+and the remedy (lower the learning rate; 1 is the safe default).
 """
 from __future__ import annotations
 
@@ -22,7 +18,7 @@ def test_race_reports_sgd_divergence_as_a_message(app_test, monkeypatch):
     for seed in range(3):
         at.multiselect(key="race_solvers").set_value(["projected SGD", "HALS"])
         at.selectbox(key="race_init").set_value("nndsvd")
-        at.number_input(key="race_lr").set_value(10.0)
+        at.number_input(key="race_sgd_learning_rate").set_value(10.0)
         at.number_input(key="race_iter").set_value(30)
         at.number_input(key="race_seed").set_value(seed)
         at.button(key="FormSubmitter:race_form-Start race").click().run()

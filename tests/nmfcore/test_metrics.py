@@ -108,3 +108,14 @@ def test_explained_variance_and_relative_error_dense_sparse_masked():
     assert relative_error(Xn, W, H, mask=mask) == pytest.approx(
         np.sqrt((R ** 2).sum() / (Xn[mask] ** 2).sum()))
     assert explained_variance(X, np.zeros_like(W), H) == pytest.approx(0.0)
+
+
+def test_relative_error_of_an_approximation_equals_the_factored_form():
+    rng = np.random.default_rng(3)
+    X, W, H = rng.random((6, 5)), rng.random((6, 2)), rng.random((2, 5))
+    want = np.linalg.norm(X - W @ H) / np.linalg.norm(X)
+    assert relative_error(X, W @ H) == pytest.approx(want, rel=1e-12)
+    assert relative_error(sp.csr_matrix(X), W @ H) == pytest.approx(want, rel=1e-12)
+    assert relative_error(X * 1e-200, W @ H * 1e-200) == pytest.approx(want, rel=1e-12)
+    with pytest.raises(ValueError, match="shape of X"):
+        relative_error(X, W)

@@ -7,7 +7,7 @@ from distributed import Client, LocalCluster, get_task_stream
 
 import nmfcore
 from nmfcore.sweep import COLUMNS
-from tests.test_restarts import three_groups
+from tests.nmfcore.test_restarts import three_groups
 
 FAST = dict(solver="hals", max_iter=100)
 

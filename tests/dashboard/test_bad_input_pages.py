@@ -19,6 +19,8 @@ from rel_helpers import BARE, count
 
 FIT, RACE, RANK, RESTARTS = ("app_pages/fit.py", "app_pages/race.py", "app_pages/rank.py",
                              "app_pages/restarts.py")
+# the race's SGD option widgets (built from ProjectedSGD.option_specs: race_<solver>_<option>)
+LR, BATCH, DECAY = "race_sgd_learning_rate", "race_sgd_batch_size", "race_sgd_decay"
 SUBMIT = {FIT: "FormSubmitter:fit_form-Run fit", RACE: "FormSubmitter:race_form-Start race",
           RANK: "FormSubmitter:rank_form-Run sweep", RESTARTS: "FormSubmitter:rst_form-Run restarts"}
 TINY = (5, 6)
@@ -114,8 +116,8 @@ RACE_CASES = [
     {"race_solvers": []},
     {"race_rank": 0}, {"race_rank": 99}, {"race_iter": 0}, {"race_iter": -1},
     {"race_time": -1.0}, {"race_time": 0.0001}, {"race_tol": 1.0}, {"race_l1": 1e4},
-    {"race_lr": 0.0}, {"race_lr": -1.0}, {"race_lr": 1e6}, {"race_lr": 2.5},
-    {"race_batch": 100000}, {"race_batch": -1}, {"race_decay": 10.0},
+    {LR: 0.0}, {LR: -1.0}, {LR: 1e6}, {LR: 2.5},
+    {BATCH: 100000}, {BATCH: -1}, {DECAY: 10.0},
     {"race_solvers": list(("MU-Frobenius", "MU-KL", "projected SGD", "HALS", "ANLS")),
      "race_rank": min(TINY), "race_iter": 2},
 ]
@@ -124,7 +126,7 @@ RACE_CASES = [
 def test_race_page_any_value(page):
     at = page(RACE)
     defaults = {"race_rank": 2, "race_iter": 30, "race_time": 0.0, "race_tol": 0.0,
-                "race_l1": 0.0, "race_lr": 0.0, "race_batch": 0, "race_decay": 0.0}
+                "race_l1": 0.0, LR: 1.0, BATCH: 0, DECAY: 0.0}
     for values in RACE_CASES:
         values = dict(values)
         solvers = values.pop("race_solvers", ["projected SGD", "HALS"])

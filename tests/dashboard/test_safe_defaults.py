@@ -1,6 +1,6 @@
 """Safe defaults: loopback only, upload cap, XSRF on, no unpickling/eval of user data, no network.
 
-The browser test (test_concurrency_e2e.py) also checks that the server started by the README's
+The browser test (tests/e2e/test_concurrency.py) also checks that the server started by the README's
 command listens on 127.0.0.1 only.
 """
 from __future__ import annotations
@@ -73,11 +73,16 @@ def test_nothing_turns_xsrf_or_cors_off_in_code():
 # why it is safe. A new one fails this test until it is reviewed and listed here.
 ALLOWED = {
     ("nmfcore/_parallel.py", "import pickle"): "pickles nmfcore's own arrays to its own workers",
-    ("nmfcore/_parallel.py", "max_workers=workers, mp_context=_mp_context(), initializer=exec,"):
-        "exec of the constant _BOOTSTRAP string in nmfcore's own pool workers",
-    ("nmfcore/_parallel.py", 'initargs=(_BOOTSTRAP, {"THREAD_ENV": _THREAD_ENV, "BLOB": '
-                             'pickle.dumps(shared)}))'):
+    ("nmfcore/_parallel.py", "initargs=(pickle.dumps(shared), _registered_solvers()))"):
+        "this process pickles nmfcore's own task data once for its pool workers",
+    ("nmfcore/_parallel.py", "_WORKER_SHARED = pickle.loads(blob)"):
         "the worker unpickles what this process pickled, never bytes from a user",
+    ("nmfcore/_parallel.py", "out.append(pickle.dumps(cls))"):
+        "references to solver classes registered in this process, for its own workers",
+    ("nmfcore/_parallel.py", "cls = pickle.loads(data)"):
+        "the worker unpickles the class references this process pickled",
+    ("nmfcore/_parallel.py", "except (pickle.PicklingError, AttributeError, TypeError):"):
+        "the exception type only",
 }
 RISKY_NAMES = {"pickle", "cPickle", "dill", "cloudpickle", "eval", "exec", "marshal", "shelve",
                "read_pickle", "to_pickle", "loadmat", "query"}

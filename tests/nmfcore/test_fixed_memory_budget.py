@@ -1,22 +1,13 @@
-"""Fixed defects, kept as regression tests: a fit larger than a memory budget must be refused with a message before it starts.
+"""A fit larger than a memory budget is refused with a message before it allocates anything.
 
-Not implemented: a 60000 x 60000 sparse matrix with 200 stored entries (a 6.5 KB .mtx upload that
-``dashboard/uploads/`` accepts: its budget counts the stored entries) reaches
-``factorize(X, 30000)``, which allocates ``(60000, 60001)`` floats in the initialisation and
-fails with numpy's ``MemoryError: Unable to allocate 26.8 GiB``; ``rank_sweep`` densifies X
-(``sweep._prepare``: 26.8 GiB) for cross-validation. On a machine with more memory the same
-calls start allocating tens of GB and swap. The page then shows "MemoryError: Unable to
-allocate ..." (``services.Job`` turns any exception into ``job.error``).
-
-Fix (suggested):
-* ``nmfcore/_validation.py``: ``estimate_bytes(shape, rank, solver, dense_copy)`` and a
-  ``check_memory(..., budget)`` raising ``NMFInputError("this fit needs about 27 GB (W, H and a
-  dense copy of X) but the budget is 2 GB: lower the rank or ...")``; call it in
-  ``factorize`` (before ``initialize``), ``restarts`` and ``rank_sweep`` (the dense copy of
-  ``_prepare`` included), with ``memory_budget=`` defaulting to e.g. ``NMFCORE_MEMORY_BUDGET``.
-* ``dashboard/services.py``: pass a configured budget (e.g. ``NMF_EXPLORER_MEMORY_BUDGET``,
-  default 1-2 GB) from ``start_fit``/``start_race``/``start_restarts``/``start_sweep`` so
-  the page shows the message without starting the job.
+A 60000 x 60000 sparse matrix with 200 stored entries (a 6.5 KB .mtx upload that
+``dashboard/uploads/`` accepts: its budget counts the stored entries) would make
+``factorize(X, 30000)`` allocate ``(60000, 60001)`` floats in the initialisation (numpy's
+``MemoryError: Unable to allocate 26.8 GiB``), and ``rank_sweep`` would densify X for
+cross-validation. ``nmfcore._memory`` estimates each call's bytes and ``factorize``,
+``restarts`` and ``rank_sweep`` refuse a call above ``memory_budget`` (default
+``$NMFCORE_MEMORY_BUDGET`` or a share of the RAM, see ``nmfcore.limits``); the dashboard
+passes its own budget, so the page shows the message without starting the job.
 
 The calls run in a child process under ``RLIMIT_AS`` = 3 GiB so that they can never take the
 machine's memory, whatever the implementation does.
@@ -28,7 +19,12 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from rel_helpers import ROOT
+
+pytestmark = pytest.mark.reliability
+
 
 CHILD = r'''
 import json, resource, sys

@@ -1,0 +1,19 @@
+"""Words the pages show that are not computed: axis titles, display names of losses.
+
+The rank criteria's titles and explanations come with the criteria themselves
+(:data:`nmfcore.RANK_CRITERIA`); the solvers' names, descriptions and option help come with the
+solver classes (:data:`nmfcore.SOLVERS`).
+"""
+from __future__ import annotations
+
+# y-axis title of each rank criterion's panel (columns of nmfcore.SweepResult.table)
+Y_TITLES = {"rel_error": "‖X−WH‖ / ‖X‖", "explained_variance": "share of ‖X‖²",
+            "cophenetic": "correlation", "dispersion": "dispersion (0–1)",
+            "pac": "share of sample pairs", "silhouette": "mean silhouette",
+            "cv_error": "rel. error on hidden entries"}
+
+# how a loss is written in a race entry's name ("MU-KL"); other losses are shown as named
+LOSS_LABELS = {"frobenius": "Frobenius", "kl": "KL"}
+
+LOSS_HELP = {"frobenius": "least squares (Gaussian noise)",
+             "kl": "generalized Kullback-Leibler (Poisson likelihood; counts)"}

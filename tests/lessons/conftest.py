@@ -1,5 +1,0 @@
-"""Makes ``lesson_kit`` importable for the lesson tests."""
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
