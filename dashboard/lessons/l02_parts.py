@@ -104,8 +104,9 @@ NMF (L1 = 0) is already the most localized of the three (Hoyer **0.36** against 
 k-means' 0.08) but its images still look like blurred faces: with only 100 faces in natural
 light, whole-face shading is cheap to add. **A small L1 penalty shows the parts**: at L1 = 0.3
 (the default here) the sparsity rises to **0.55** (cheeks, eye band, brow, hair edge, chin)
-while the error only moves from 0.198 to 0.213. Stronger penalties (0.5, 1) start to switch
-whole parts off and the sparsity falls again. More basis images also give smaller parts.
+while the error only moves from 0.198 to 0.213. Stronger penalties switch whole parts off
+and the sparsity falls again (0.44 at L1 = 0.5, 0.19 at 1, below PCA's). More basis images
+also give smaller parts (plain NMF: 0.31 at r = 9, 0.39 at r = 25).
 """)
 st.markdown("""
 PCA is the best fit with *r* components when signs are free, so NMF can at most match it and
