@@ -60,6 +60,7 @@ l1 = c3.select_slider("NMF L1 penalty", L1_CHOICES, value=cfg["l1"], key=f"l02_l
 out = comparison(name, rank, float(l1), cfg["init"], cfg["n_rows"])
 hoyer, err = out["sparsity"], out["err"]
 ncols = 7 if rank in (7, 14, 21) else (8 if rank > 10 else rank)
+CELL = 96  # pixels per grid row: 25x25 faces stay readable
 
 
 def _row(method: str, fig, caption: str) -> None:
@@ -71,22 +72,25 @@ def _row(method: str, fig, caption: str) -> None:
     right.caption(caption)
 
 
-_row("NMF", gallery.image_grid(out["bases"]["NMF"], shape, style="ink", ncols=ncols,
+_row("NMF", gallery.image_grid(out["bases"]["NMF"], shape, style="ink", ncols=ncols, cell_px=CELL,
                                title=f"NMF: the r = {rank} rows of H (all pixels ≥ 0, "
                                      f"dark = large)"),
      "Parts: each lights up a region.")
 pca_b = out["bases"]["PCA"]
-_row("PCA", gallery.image_grid(pca_b, shape, style="signed", ncols=ncols,
+_row("PCA", gallery.image_grid(pca_b, shape, style="signed", ncols=ncols, cell_px=CELL,
                                title="PCA: eigenimages (red < 0 < blue)"),
      "Whole signed images.")
-_row("VQ", gallery.image_grid(out["bases"]["VQ"], shape, style="ink", ncols=ncols,
-                              title="k-means: the r prototypes (cluster means, dark = large)"),
+# Prototypes are average samples: faces in their own grey levels, other images as ink.
+_row("VQ", gallery.image_grid(out["bases"]["VQ"], shape, style="photo" if cfg["photo"] else "ink",
+                              ncols=ncols, cell_px=CELL,
+                              title="k-means: the r prototypes (cluster means)"),
      "Whole prototype images.")
 
 X = kit.dense(name, cfg["n_rows"])
 sample = st.slider("Sample to rebuild", 0, X.shape[0] - 1, 5, key="l02_sample")
-fig = gallery.rebuilt_sample(X[sample], {k: out["recs"][k][sample] for k in ("NMF", "PCA", "VQ")},
-                             shape, errors=err, style="photo" if cfg["photo"] else "ink",
+fig = gallery.rebuilt_sample(X[sample], {LABELS[k]: out["recs"][k][sample] for k in LABELS},
+                             shape, errors={LABELS[k]: v for k, v in err.items()},
+                             style="photo" if cfg["photo"] else "ink",
                              title="Reconstructions of one sample (err = relative error over "
                                    "all samples)")
 st.plotly_chart(fig, key="l02_rec")

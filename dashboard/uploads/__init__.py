@@ -22,7 +22,8 @@ from ._common import MAX_BYTES, MEMORY_BUDGET, SUPPORTED, TEXT_EXT, ParsedUpload
 from .arrays import _np_load, _numeric_array, _parse_mtx, _parse_npz
 from .tables import _parse_text, _parse_xlsx
 
-__all__ = ["parse_upload", "read_path", "ParsedUpload", "UploadError", "MAX_BYTES", "MEMORY_BUDGET", "SUPPORTED"]
+__all__ = ["parse_upload", "read_path", "ParsedUpload", "UploadError", "MAX_BYTES",
+           "MEMORY_BUDGET", "SUPPORTED"]
 
 
 def parse_upload(filename: str, data: bytes, *, header=None, label_column=None,
