@@ -1,7 +1,6 @@
 """Lesson 2: parts, not wholes: NMF vs PCA vs vector quantization on faces (and other images)."""
 import warnings
 
-import numpy as np
 import streamlit as st
 
 import nmfcore
@@ -9,8 +8,9 @@ from dashboard.lessons import kit
 from dashboard.plots import gallery
 from nmfcore import teaching
 
-# Per image set: default rank, L1 choices' default, NMF start, rows used (digits: the first 600
-# keep the page fast), the style for samples. Faces open the lesson.
+# Per image set: default rank (None: the set's suggested rank), default L1 penalty, NMF start,
+# rows used (digits: the first 600 keep the page fast), and whether samples and prototypes are
+# photographs (natural grey) or drawings (ink). Faces open the lesson.
 SETS = {
     "faces": dict(rank=None, l1=0.3, init="random", n_rows=None, photo=True),
     "swimmer": dict(rank=16, l1=0.0, init="random", n_rows=None, photo=False),
@@ -80,6 +80,10 @@ pca_b = out["bases"]["PCA"]
 _row("PCA", gallery.image_grid(pca_b, shape, style="signed", ncols=ncols, cell_px=CELL,
                                title="PCA: eigenimages (red < 0 < blue)"),
      "Whole signed images.")
+if len(pca_b) < rank:
+    st.caption(f"Only {len(pca_b)} principal components carry variance here: the centred images "
+               f"span just {len(pca_b)} dimensions, so PCA rebuilds them exactly with fewer "
+               f"images than NMF needs parts.")
 # Prototypes are average samples: faces in their own grey levels, other images as ink.
 _row("VQ", gallery.image_grid(out["bases"]["VQ"], shape, style="photo" if cfg["photo"] else "ink",
                               ncols=ncols, cell_px=CELL,
@@ -105,8 +109,8 @@ if name == "faces":
     st.markdown("""
 On these 100 photographs (25 × 25, Labeled Faces in the Wild) at the suggested r = 14, plain
 NMF (L1 = 0) is already the most localized of the three (Hoyer **0.36** against PCA's 0.24 and
-k-means' 0.08) but its images still look like blurred faces: with only 100 faces in natural
-light, whole-face shading is cheap to add. **A small L1 penalty shows the parts**: at L1 = 0.3
+k-means' 0.08), but its images still look like blurred faces. **A small L1 penalty shows
+the parts**: at L1 = 0.3
 (the default here) the sparsity rises to **0.55** (cheeks, eye band, brow, hair edge, chin)
 while the error only moves from 0.198 to 0.213. Stronger penalties switch whole parts off
 and the sparsity falls again (0.44 at L1 = 0.5, 0.19 at 1, below PCA's). More basis images

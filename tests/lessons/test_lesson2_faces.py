@@ -41,7 +41,7 @@ def test_lesson2_opens_on_faces_with_four_grids_and_sparsities(app_test, figures
     for k, v in errs.items():
         assert abs(v - ref.rel_error["VQ" if k == "k-means" else k]) < 6e-4
     assert errs["PCA"] <= errs["NMF"] <= errs["k-means"]
-    text = " ".join(m.value for m in at.markdown)
+    text = " ".join(" ".join(m.value for m in at.markdown).split())
     assert "Measured here" in text and "most localized basis is **NMF**" in text
     assert "L1 penalty shows the parts" in text
 
