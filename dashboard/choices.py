@@ -6,13 +6,23 @@ Defaults are chosen by name (``DEFAULT_SOLVER`` ...), never by position.
 """
 from __future__ import annotations
 
+import inspect
 import os
 
 import nmfcore
 
 from dashboard.texts import LOSS_HELP, LOSS_LABELS
 
-DEFAULT_SOLVER = "hals"
+DEFAULT_SOLVER = nmfcore.default_solver()
+# The stopping rule's defaults, as nmfcore's factorize declares them.
+_FIT = inspect.signature(nmfcore.factorize).parameters
+DEFAULT_MAX_ITER = int(_FIT["max_iter"].default)
+DEFAULT_TOL = float(_FIT["tol"].default)
+DEFAULT_GTOL = float(_FIT["gtol"].default)
+TOL_HELP = ("An iteration is quiet when the loss fell by less than tol of itself; 0 runs "
+            "every iteration.")
+GTOL_HELP = ("At quiet iterations the projected gradient is measured: converged when it is "
+             "below gtol of its start, stalled when the loss stays quiet above that.")
 DEFAULT_LOSS = "frobenius"
 DEFAULT_INIT = "nndsvda"
 DEFAULT_RACE = ("MU-Frobenius", "MU-KL", "projected SGD", "HALS")

@@ -82,14 +82,16 @@ _CSV_FORMAT = {"seconds": ".6g"}   # significant digits per history column (defa
 
 
 def race_table(results: dict) -> list[dict]:
-    """One row per race entry: final error and loss, iterations, time, status."""
+    """One row per race entry: final error and loss, iterations, time, status ("converged",
+    "stalled", "max_iter", ...) and the final projected gradient relative to the start."""
     rows = []
     for name, r in results.items():
         secs = r.seconds
         rows.append({"solver": name, "final rel. error": r.rel_error,
                      "final loss": r.final_loss, "iterations": r.n_iter,
                      "seconds": secs, "ms / iteration": 1000 * secs / max(r.n_iter, 1),
-                     "converged": r.converged, "status": r.status})
+                     "converged": r.converged, "status": r.status,
+                     "gradient ratio": r.gradient_ratio})
     return rows
 
 

@@ -116,8 +116,8 @@ def race_entries(race: dict) -> list[tuple[str, dict]]:
 
     Solver options come from ``race["options"][solver]``; a top-level key named like one of
     the solver's declared options (``race["learning_rate"]``) is used too, when not None."""
-    common = {k: race[k] for k in ("rank", "max_iter", "tol", "max_time", "l1", "l2",
-                                   "random_state")}
+    common = {k: race[k] for k in ("rank", "max_iter", "tol", "gtol", "max_time", "l1", "l2",
+                                   "random_state") if k in race}
     entries = choices.race_entries()
     out = []
     for name in race["solvers"]:
@@ -179,6 +179,25 @@ def factor_view(ds: Dataset, out: NMFResult) -> dict:
     return view
 
 
+# A known part counts as recovered when a fitted component matches it this closely.
+RECOVERED_COSINE = 0.99
+
+
+def truth_check(ds: Dataset, out: NMFResult) -> dict | None:
+    """How many of a data set's known parts (``extras["true_H"]``, e.g. swimmer, planted) the
+    fit recovered: Hungarian matching on cosine similarity. None when the data set has no
+    known parts of the fit's rank and width."""
+    true_H = (ds.extras or {}).get("true_H")
+    if true_H is None:
+        return None
+    true_H = np.asarray(true_H, dtype=float)
+    if true_H.shape != out.H.shape:
+        return None
+    _, sim = nmfcore.align_components(true_H, out.H)
+    return {"recovered": int((sim >= RECOVERED_COSINE).sum()), "total": int(true_H.shape[0]),
+            "lowest": float(sim.min()), "threshold": RECOVERED_COSINE}
+
+
 def sample_pair(ds: Dataset, out: NMFResult, i: int) -> tuple[np.ndarray, np.ndarray]:
     """Row ``i`` of X (dense) and of the reconstruction W H."""
     x = ds.X[i]
@@ -205,6 +224,7 @@ class RestartsOutcome:
     W_best: np.ndarray
     H_best: np.ndarray
     n_requested: int
+    statuses: dict = None      # status -> number of fits ("converged", "stalled", "max_iter")
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -223,7 +243,7 @@ def _restarts(key: str, settings: dict, _X, _labels=None, _callback=None,
         cophenetic=float(res.cophenetic), dispersion=float(res.dispersion), pac=float(res.pac),
         reference=int(res.reference), seeds=np.array(res.seeds),
         W_best=np.array(res.fits[best].W), H_best=np.array(res.fits[best].H),
-        n_requested=int(res.n_requested))
+        n_requested=int(res.n_requested), statuses=res.statuses)
     if res.cancelled:
         raise Stopped(out)
     return out
@@ -258,6 +278,7 @@ class SweepOutcome:
     suggestions: list
     consensus: dict            # rank -> (pooled reordered matrix, labels)
     n_fits: int
+    n_unconverged: int = 0     # restart fits that did not reach a stationary point
 
 
 @st.cache_data(max_entries=6, show_spinner=False)
@@ -274,7 +295,7 @@ def _sweep(key: str, settings: dict, _X, _labels=None, _callback=None,
                       "criterion": s.criterion} for s in res.suggestions],
         consensus={int(r): pooled_consensus(C, res.orders[r], _labels)
                    for r, C in res.consensus.items() if C is not None},
-        n_fits=int(res.n_fits))
+        n_fits=int(res.n_fits), n_unconverged=int(res.n_unconverged))
     if res.cancelled:
         raise Stopped(out)
     return out

@@ -83,8 +83,9 @@ class NMFResult:
     init_seconds : float
         Time spent building the starting point.
     gradient_ratio : float
-        Last measured ``||P grad f|| / ||P grad f_0||`` (projected gradient relative to the
-        start); NaN when never measured (``tol=0``).
+        ``||P grad f|| / ||P grad f_0||``, the projected gradient relative to the start, at
+        the last stopping test or at the end (0 at a stationary point); NaN for
+        ``max_iter=0`` and diverged fits.
     n_revived : int
         Components that collapsed to zero during the fit and were re-seeded from the residual.
     n_dead : int

@@ -24,18 +24,21 @@ with st.form("fit_form"):
                           index=choices.index(init_names, choices.DEFAULT_INIT), key="fit_init")
     seed = c[4].number_input("Seed", 0, 2**31 - 1, 0, key="fit_seed")
     c = st.columns(5)
-    max_iter = c[0].number_input("Iterations (max)", 1, 20000, 200, key="fit_iter")
-    tol = c[1].number_input("tol (relative loss decrease)", 0.0, 1.0, 1e-6, key="fit_tol",
-                            format="%.1e", help="Stop when the loss improves less than this; "
-                                                "0 runs every iteration.")
-    l1 = c[2].number_input("L1 penalty", 0.0, 1e4, 0.0, key="fit_l1", format="%.3g")
-    l2 = c[3].number_input("L2 penalty", 0.0, 1e4, 0.0, key="fit_l2", format="%.3g")
+    max_iter = c[0].number_input("Iterations (max)", 1, 20000, choices.DEFAULT_MAX_ITER,
+                                 key="fit_iter")
+    tol = c[1].number_input("tol (quiet loss decrease)", 0.0, 1.0, choices.DEFAULT_TOL,
+                            key="fit_tol", format="%.1e", help=choices.TOL_HELP)
+    gtol = c[2].number_input("gtol (projected gradient)", 0.0, 1.0, choices.DEFAULT_GTOL,
+                             key="fit_gtol", format="%.1e", help=choices.GTOL_HELP)
+    l1 = c[3].number_input("L1 penalty", 0.0, 1e4, 0.0, key="fit_l1", format="%.3g")
+    l2 = c[4].number_input("L2 penalty", 0.0, 1e4, 0.0, key="fit_l2", format="%.3g")
     options = choices.option_inputs("fit", names)   # only the chosen solver's are used
     run = st.form_submit_button("Run fit", type="primary", icon=":material/play_arrow:",
                                 on_click=lambda: state.set_rank(st.session_state["fit_rank"]))
 
 settings = {"rank": int(state.get_rank()), "solver": solver, "loss": loss, "init": init,
-            "max_iter": int(max_iter), "tol": float(tol), "l1": float(l1), "l2": float(l2),
+            "max_iter": int(max_iter), "tol": float(tol), "gtol": float(gtol), "l1": float(l1),
+            "l2": float(l2),
             "random_state": int(seed), **options[solver]}
 last = state.get_last_fit()
 job = state.get_job("fit")
@@ -67,11 +70,25 @@ if last is None or last["dataset_key"] != key:
 out, s = last["outcome"], last["settings"]
 summary = (f"{s['solver']} · {s['loss']} · rank {out.rank}: relative error {out.rel_error:.4g} "
            f"after {out.n_iter} iterations ({out.seconds:.3g} s) — {out.message}")
-if out.status in ("max_iter", "diverged"):  # nmfcore's ConvergenceWarning, shown as a warning
-    st.warning(summary + " Raise the iterations or tol to let it finish.",
-               icon=":material/warning:")
+if out.status in ("max_iter", "diverged", "stalled"):  # nmfcore's ConvergenceWarning
+    st.warning(summary, icon=":material/warning:")
 else:
     st.success(summary, icon=":material/check_circle:")
+truth = services.truth_check(ds, out)
+if truth is not None and truth["recovered"] < truth["total"]:
+    st.warning(f"Only {truth['recovered']} of the {truth['total']} known parts are recovered "
+               f"(matched cosine similarity ≥ {truth['threshold']}; lowest "
+               f"{truth['lowest']:.2f}): this start led to a local minimum (or a saddle "
+               "point) of the loss. Other starts reach the known parts: run Restarts, or "
+               "choose init nndsvda or nndsvd here.", icon=":material/warning:")
+    st.page_link("app_pages/restarts.py", label="Compare many starts on Restarts",
+                 icon=":material/shuffle:")
+elif truth is not None:
+    st.caption(f"All {truth['total']} known parts recovered (matched cosine similarity ≥ "
+               f"{truth['threshold']}; lowest {truth['lowest']:.3f}).")
+elif out.status == "stalled":
+    st.page_link("app_pages/restarts.py", label="Compare many starts on Restarts",
+                 icon=":material/shuffle:")
 
 tab_conv, tab_fac, tab_mem, tab_rec = st.tabs(["Convergence", "Factors W and H",
                                                 "Memberships", "Reconstruction"])

@@ -24,12 +24,14 @@ with st.form("race_form"):
     max_iter = c[2].number_input("Iterations (max)", 1, 100000, 200, key="race_iter")
     max_time = c[3].number_input("Time limit per solver (s, 0 = none)", 0.0, 600.0, 0.0,
                                  key="race_time")
-    c = st.columns(4)
-    tol = c[0].number_input("tol (relative loss decrease)", 0.0, 1.0, 0.0, key="race_tol",
-                            format="%.1e", help="0 runs every iteration.")
-    l1 = c[1].number_input("L1 penalty", 0.0, 1e4, 0.0, key="race_l1", format="%.3g")
-    l2 = c[2].number_input("L2 penalty", 0.0, 1e4, 0.0, key="race_l2", format="%.3g")
-    seed = c[3].number_input("Seed", 0, 2**31 - 1, 0, key="race_seed")
+    c = st.columns(5)
+    tol = c[0].number_input("tol (quiet loss decrease)", 0.0, 1.0, choices.DEFAULT_TOL,
+                            key="race_tol", format="%.1e", help=choices.TOL_HELP)
+    gtol = c[1].number_input("gtol (projected gradient)", 0.0, 1.0, choices.DEFAULT_GTOL,
+                             key="race_gtol", format="%.1e", help=choices.GTOL_HELP)
+    l1 = c[2].number_input("L1 penalty", 0.0, 1e4, 0.0, key="race_l1", format="%.3g")
+    l2 = c[3].number_input("L2 penalty", 0.0, 1e4, 0.0, key="race_l2", format="%.3g")
+    seed = c[4].number_input("Seed", 0, 2**31 - 1, 0, key="race_seed")
     entries = choices.race_entries()
     solver_options = choices.option_inputs(
         "race", dict.fromkeys(entries[e]["solver"] for e in options))
@@ -45,6 +47,7 @@ if run:
         job.stop()
     race = {"solvers": list(solvers), "rank": state.get_rank(), "init": init,
             "max_iter": int(max_iter), "max_time": float(max_time) or None, "tol": float(tol),
+            "gtol": float(gtol),
             "l1": float(l1), "l2": float(l2), "random_state": int(seed),
             "options": solver_options}
     job = services.start_race(ds, key, race)
@@ -86,6 +89,10 @@ if not jobs.report(job):
     st.stop()
 results = {k: v for k, v in job.result.items() if v is not None}
 for name, r in results.items():
+    if r.status == "stalled":
+        st.warning(f"{name} stalled at relative error {r.rel_error:.4g}: its loss stopped "
+                   f"decreasing while the projected gradient is still {r.gradient_ratio:.1e} "
+                   "of its start, so it is not at a stationary point.", icon=":material/warning:")
     if r.status == "diverged":
         st.warning(f"{name} diverged: the loss grew without bound, so its curve stops at the last "
                    "finite iterate. Lower the learning rate (1 is the safe default).",
@@ -96,6 +103,9 @@ st.dataframe(exports.race_table(results), hide_index=True, width="stretch",
              column_config={"final rel. error": st.column_config.NumberColumn(format="%.4g"),
                             "final loss": st.column_config.NumberColumn(format="%.4g"),
                             "seconds": st.column_config.NumberColumn(format="%.3f"),
-                            "ms / iteration": st.column_config.NumberColumn(format="%.2f")})
+                            "ms / iteration": st.column_config.NumberColumn(format="%.2f"),
+                            "gradient ratio": st.column_config.NumberColumn(
+                                format="%.1e", help="Projected gradient at the end relative to "
+                                                    "the start: 0 at a stationary point")})
 st.download_button("Histories (CSV)", exports.histories_csv(results), "race_histories.csv",
                    "text/csv", key="race_csv", on_click="ignore", icon=":material/download:")

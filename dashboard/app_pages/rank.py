@@ -20,7 +20,9 @@ with st.form("rank_form"):
     names = choices.solvers()
     solver = c[2].selectbox("Solver", names, index=choices.index(names, choices.DEFAULT_SOLVER),
                             key="rank_solver", help=choices.solver_help())
-    max_iter = c[3].number_input("Iterations per fit", 1, 5000, 100, key="rank_iter")
+    max_iter = c[3].number_input("Iterations per fit", 1, 5000, choices.DEFAULT_MAX_ITER,
+                                 key="rank_iter", help="At most; each fit stops when it "
+                                                       "converges (nmfcore's stopping rule).")
     folds = c[4].number_input("Held-out folds", 0, 10, 1, key="rank_folds",
                               help="Repetitions of the held-out (cross-validation) fit; 0 = off.")
     seed = c[5].number_input("Root seed", 0, 2**31 - 1, 0, key="rank_seed")
@@ -35,7 +37,8 @@ if run:
     if job is not None:
         job.stop()
     settings = {"ranks": (int(lo_hi[0]), int(lo_hi[1])), "n_restarts": int(n_restarts),
-                "solver": solver, "max_iter": int(max_iter), "tol": 1e-4,
+                "solver": solver, "max_iter": int(max_iter), "tol": choices.DEFAULT_TOL,
+                "gtol": choices.DEFAULT_GTOL,
                 "cv_folds": int(folds), "random_state": int(seed), "n_jobs": int(n_jobs),
                 **options[solver]}
     job = services.start_sweep(ds, key, settings)
@@ -62,6 +65,10 @@ ranks = out.table.get("rank", [])
 if len(ranks) == 0:
     st.info("No rank finished before the sweep was stopped.")
     st.stop()
+if out.n_unconverged:
+    st.warning(f"{out.n_unconverged} of the restart fits stopped before converging (at "
+               "the iteration limit, or stalled): the criteria rest partly on unfinished fits. "
+               "Raise the iterations per fit.", icon=":material/warning:")
 
 panels = services.criterion_panels(out)
 cols = st.columns(3)

@@ -20,7 +20,9 @@ with st.form("rst_form"):
     names = choices.solvers()
     solver = c[2].selectbox("Solver", names, index=choices.index(names, choices.DEFAULT_SOLVER),
                             key="rst_solver", help=choices.solver_help())
-    max_iter = c[3].number_input("Iterations per run", 1, 5000, 200, key="rst_iter")
+    max_iter = c[3].number_input("Iterations per run", 1, 5000, choices.DEFAULT_MAX_ITER,
+                                 key="rst_iter", help="At most; each run stops when it "
+                                                      "converges (nmfcore's stopping rule).")
     seed = c[4].number_input("Root seed", 0, 2**31 - 1, 0, key="rst_seed")
     n_jobs = c[5].number_input("Worker processes", 1, choices.CPUS, 1,
                                key="rst_jobs", help="The results do not depend on it.")
@@ -33,7 +35,8 @@ if run:
     if job is not None:
         job.stop()
     settings = {"rank": state.get_rank(), "n_restarts": int(n_restarts), "solver": solver,
-                "init": "random", "max_iter": int(max_iter), "tol": 1e-5,
+                "init": "random", "max_iter": int(max_iter), "tol": choices.DEFAULT_TOL,
+                "gtol": choices.DEFAULT_GTOL,
                 "random_state": int(seed), "n_jobs": int(n_jobs), **options[solver]}
     job = services.start_restarts(ds, key, settings)
     state.set_job("restarts", job)
@@ -53,6 +56,12 @@ if not jobs.report(job):
     st.stop()
 res = job.result
 runs = [f"run {i + 1}" for i in range(len(res.losses))]
+unfinished = {k: v for k, v in (res.statuses or {}).items() if k != "converged"}
+if unfinished:
+    st.warning("Not every run converged (" + ", ".join(f"{v} {k}" for k, v in
+                                                      unfinished.items())
+               + "): their spread mixes unfinished fits with local minima. Raise the "
+                 "iterations per run.", icon=":material/warning:")
 c = st.columns(4)
 c[0].metric("Runs", f"{len(res.losses)} of {res.n_requested}")
 c[1].metric("Loss spread (max−min)/min", f"{(res.losses.max() / res.losses.min() - 1):.2%}")

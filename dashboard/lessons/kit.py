@@ -179,13 +179,22 @@ def ica(name: str, rank: int, n_rows: int | None = None, seed: int = 0) -> dict:
 
 
 @st.cache_data(max_entries=8, show_spinner="Fitting every rank with restarts…")
-def sweep(name: str, max_rank: int = 8, n_restarts: int = 4, seed: int = 0) -> dict:
-    """:func:`nmfcore.rank_sweep` over ranks 1..max_rank of a demo set (HALS, 2 CV folds)."""
-    sw = nmfcore.rank_sweep(dense(name), list(range(1, max_rank + 1)), n_restarts=n_restarts,
-                            cv_folds=2, random_state=seed, solver="hals", max_iter=400,
-                            tol=1e-6)
+def sweep(name: str, max_rank: int = 8, n_restarts: int = 4, seed: int = 0,
+          noise: float | None = None) -> dict:
+    """:func:`nmfcore.rank_sweep` over ranks 1..max_rank of a demo set (2 CV folds, the
+    library's default solver and stopping rule, so every fit converges).
+
+    ``noise`` (planted only) rebuilds the planted set with that noise level (same W, H).
+    """
+    X = dense(name)
+    if noise is not None and name == "planted":
+        X = datasets.make_planted(X.shape[0], X.shape[1], demo(name).suggested_rank,
+                                  noise=noise, random_state=0).X
+    sw = nmfcore.rank_sweep(X, list(range(1, max_rank + 1)), n_restarts=n_restarts,
+                            cv_folds=2, random_state=seed)
     return {"table": {k: np.asarray(v) for k, v in sw.table.items()},
-            "suggestions": [(s.rule, s.rank, s.explanation) for s in sw.suggestions]}
+            "suggestions": [(s.rule, s.rank, s.explanation) for s in sw.suggestions],
+            "n_unconverged": sw.n_unconverged}
 
 
 @st.cache_data(max_entries=8, show_spinner=False)

@@ -2,6 +2,8 @@
 import numpy as np
 import streamlit as st
 
+import nmfcore
+
 from dashboard.lessons import kit
 from dashboard.plots import teaching as figures
 from nmfcore.teaching import storage_counts
@@ -18,7 +20,7 @@ ds = kit.demo("swimmer")
 m, n = ds.X.shape
 rank = st.slider("Number of parts r", 1, 24, 17, key="l01_rank",
                  help="r is the inner dimension of W H: W is samples × r, H is r × features.")
-res = kit.fit_result("swimmer", rank, max_iter=300, tol=1e-6)
+res = kit.fit_result("swimmer", rank, max_iter=300)
 W, H = res.W, res.H
 
 counts = storage_counts(m, n, rank)
@@ -27,12 +29,24 @@ c1.metric("Numbers in X", f"{counts['X']:,}", help=f"{m} × {n}")
 c2.metric("Numbers in W and H", f"{counts['factors']:,}",
           help=f"r·(m + n) = {rank} × ({m} + {n})")
 c3.metric("Relative error ‖X − WH‖ / ‖X‖", f"{res.rel_error:.3f}")
+if rank == ds.suggested_rank:
+    _, sim = nmfcore.align_components(ds.extras["true_H"], H)
+    found = int((sim >= 0.99).sum())
+    parts = (f"here all {found} parts (a torso and 16 limb positions) are found and rebuild "
+             f"every image" if found == rank else
+             f"here {found} of the 17 parts (a torso and 16 limb positions) are found; this "
+             f"start ended in a local minimum")
+else:
+    parts = (f"with r = {rank} they cannot: the swimmer is built from exactly 17 parts (a "
+             f"torso and 16 limb positions)" if rank < ds.suggested_rank else
+             f"the swimmer needs only 17 parts (a torso and 16 limb positions); the extra "
+             f"{rank - ds.suggested_rank} split parts or stay empty")
 st.markdown(f"X ({m} × {n}) ≈ W ({m} × {rank}) · H ({rank} × {n}): the factors take "
             f"**{counts['ratio']:.1%}** of the storage of X. To fit in so little room they "
-            f"must capture what the images share: here 17 parts (a torso and 16 limb positions) rebuild every image.")
+            f"must capture what the images share: {parts} ({res.message})")
 
 grid = sorted({1, 2, 4, 6, 8, 10, 12, 14, 16, 17, 20, 24, rank})
-errors = [kit.fit_result("swimmer", r, max_iter=300, tol=1e-6).rel_error
+errors = [kit.fit_result("swimmer", r, max_iter=300).rel_error
           for r in grid]
 st.plotly_chart(figures.lines(grid, {
     "numbers in W and H, as a share of X": [storage_counts(m, n, r)["ratio"] for r in grid],

@@ -24,9 +24,9 @@ ds = kit.demo(name)
 rank = 17 if name == "swimmer" else 10
 n_rows = None if name == "swimmer" else 600
 fa = kit.fit_result(name, rank, n_rows=n_rows, init="random", seed=int(seed_a),
-                    max_iter=400, tol=1e-6)
+                    max_iter=400)
 fb = kit.fit_result(name, rank, n_rows=n_rows, init="random", seed=int(seed_b),
-                    max_iter=400, tol=1e-6)
+                    max_iter=400)
 
 m1, m2, m3 = st.columns(3)
 m1.metric("Relative error, run A", f"{fa.rel_error:.4f}")

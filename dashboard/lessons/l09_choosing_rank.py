@@ -1,4 +1,5 @@
 """Lesson 9: choosing r: training error, held-out error, stability and a shuffled baseline."""
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -16,11 +17,21 @@ much faster than on the shuffled copy. Both data sets below have a known r = 4.
 """)
 
 name = st.radio("Data", ["planted", "spectra"], horizontal=True, key="l09_data",
-                format_func={"planted": "planted (random rank-4 data, 5 % noise)",
+                format_func={"planted": "planted (random rank-4 data with noise)",
                              "spectra": "spectra (4 sources)"}.get)
-res = kit.sweep(name)
+noise = None
+if name == "planted":
+    noise = st.select_slider("Noise (standard deviation, share of the mean of W H)",
+                             [0.02, 0.05, 0.1, 0.2, 0.4], value=0.05, key="l09_noise",
+                             format_func=lambda v: f"{v:.0%}",
+                             help="More noise leaves more for extra parts to fit: the held-out "
+                                  "error then turns up more steeply past r = 4.")
+res = kit.sweep(name, noise=noise)
 t = res["table"]
 true_r = kit.demo(name).suggested_rank
+if res["n_unconverged"]:
+    st.warning(f"{res['n_unconverged']} of the sweep's fits stopped before converging, so "
+               "the curves below rest partly on unfinished fits.", icon=":material/warning:")
 
 st.plotly_chart(figures.lines(t["rank"], {
     "error on the data": t["rel_error"],
@@ -32,6 +43,25 @@ st.plotly_chart(figures.lines(t["rank"], {
     vline_label=f"true r = {true_r}",
     dash={"error on shuffled data": "dot", "held-out error, shuffled data": "dot"}),
     key="l09_err")
+
+# Past the elbow both curves are nearly flat on the scale of the first ranks: the zoom shows
+# each relative to its own value at the true rank, where the held-out error's upturn is seen.
+past = t["rank"] >= true_r
+at = int(np.flatnonzero(t["rank"] == true_r)[0])
+cv_change = t["cv_error"][past] / t["cv_error"][at] - 1.0
+fit_change = t["rel_error"][past] / t["rel_error"][at] - 1.0
+best = int(t["rank"][int(np.nanargmin(t["cv_error"]))])
+st.plotly_chart(figures.lines(t["rank"][past], {
+    "held-out error": cv_change * 100, "error on the data": fit_change * 100},
+    title=f"Zoom past r = {true_r}: change from the value at r = {true_r}, in %",
+    xlabel="rank r", ylabel=f"% change from r = {true_r}", markers=True, hline=0.0),
+    key="l09_zoom")
+st.markdown(
+    f"Past r = {true_r} the error on the data keeps falling "
+    f"({fit_change[-1]:+.1%} at r = {int(t['rank'][-1])}) while the held-out error "
+    f"{'rises' if cv_change[-1] > 0 else 'no longer falls'} "
+    f"({cv_change[-1]:+.1%}): the extra parts fit noise, which does not predict hidden "
+    f"entries. The held-out error is lowest at r = {best}.")
 st.plotly_chart(figures.lines(t["rank"], {
     "cophenetic correlation": t["cophenetic"],
     "similarity of matched parts across restarts": t["similarity"]},

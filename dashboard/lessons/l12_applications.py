@@ -37,7 +37,7 @@ with tabs[0]:
                     key="l12_text")
 
 with tabs[1]:
-    f = kit.fit_result("swimmer", 17, max_iter=300, tol=1e-6)
+    f = kit.fit_result("swimmer", 17, max_iter=300)
     st.markdown("Images × pixels ≈ images × parts · parts × pixels: the stick figures "
                 "come apart into their 16 limb positions; the torso, in every image, is "
                 "shared out among them (lessons 1, 2 and 8).")
