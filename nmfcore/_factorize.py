@@ -261,7 +261,7 @@ def _run(engine, data, max_iter, tol, gtol, max_time, callback, root, loss_scale
     hist : dict of lists
     info : dict
         ``gradient_ratio`` (last measured ``||P grad|| / ||P grad_0||``; at the end when no
-        stopping test measured it; NaN for ``max_iter=0``), ``revived`` (components re-seeded) and ``dead`` (left dead at the end).
+        stopping test measured it; NaN when ``tol=0`` or ``max_iter=0``), ``revived`` (components re-seeded) and ``dead`` (left dead at the end).
     """
     norm = np.sqrt(data.norm_sq)
     hist = {key: [] for key in HISTORY_KEYS}
@@ -305,8 +305,9 @@ def _run(engine, data, max_iter, tol, gtol, max_time, callback, root, loss_scale
         return finish("stopped")
     if max_iter == 0:
         return finish("max_iter")
-    with np.errstate(over="ignore", invalid="ignore"):
-        g0 = engine.gradient_sq()      # the scale of the stationarity test (not solver time)
+    if tol > 0:                        # the scale of the stationarity test (not solver time)
+        with np.errstate(over="ignore", invalid="ignore"):
+            g0 = engine.gradient_sq()
     status = "max_iter"
     quiet, next_check = 0, 0
     every = max(1, int(getattr(engine, "upkeep_every", 1)))

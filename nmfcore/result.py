@@ -84,8 +84,8 @@ class NMFResult:
         Time spent building the starting point.
     gradient_ratio : float
         ``||P grad f|| / ||P grad f_0||``, the projected gradient relative to the start, at
-        the last stopping test or at the end (0 at a stationary point); NaN for
-        ``max_iter=0`` and diverged fits.
+        the last stopping test or at the end (0 at a stationary point); NaN with ``tol=0``
+        (no stopping rule), ``max_iter=0`` and for diverged fits.
     n_revived : int
         Components that collapsed to zero during the fit and were re-seeded from the residual.
     n_dead : int

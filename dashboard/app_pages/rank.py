@@ -21,8 +21,7 @@ with st.form("rank_form"):
     solver = c[2].selectbox("Solver", names, index=choices.index(names, choices.DEFAULT_SOLVER),
                             key="rank_solver", help=choices.solver_help())
     max_iter = c[3].number_input("Iterations per fit", 1, 5000, choices.DEFAULT_MAX_ITER,
-                                 key="rank_iter", help="At most; each fit stops when it "
-                                                       "converges (nmfcore's stopping rule).")
+                                 key="rank_iter")
     folds = c[4].number_input("Held-out folds", 0, 10, 1, key="rank_folds",
                               help="Repetitions of the held-out (cross-validation) fit; 0 = off.")
     seed = c[5].number_input("Root seed", 0, 2**31 - 1, 0, key="rank_seed")

@@ -21,8 +21,7 @@ with st.form("rst_form"):
     solver = c[2].selectbox("Solver", names, index=choices.index(names, choices.DEFAULT_SOLVER),
                             key="rst_solver", help=choices.solver_help())
     max_iter = c[3].number_input("Iterations per run", 1, 5000, choices.DEFAULT_MAX_ITER,
-                                 key="rst_iter", help="At most; each run stops when it "
-                                                      "converges (nmfcore's stopping rule).")
+                                 key="rst_iter")
     seed = c[4].number_input("Root seed", 0, 2**31 - 1, 0, key="rst_seed")
     n_jobs = c[5].number_input("Worker processes", 1, choices.CPUS, 1,
                                key="rst_jobs", help="The results do not depend on it.")

@@ -200,8 +200,8 @@ def revive(X, W: np.ndarray, H: np.ndarray, dead: np.ndarray, *, l1: float = 0.0
 
 def _project(G: np.ndarray, F: np.ndarray) -> float:
     """``||P(G)||^2`` with ``P(G) = G`` where ``F > 0`` and ``min(G, 0)`` where ``F == 0``."""
-    P = np.where(F > 0, G, np.minimum(G, 0.0))
-    return float(np.vdot(P, P))
+    np.putmask(G, (F <= 0) & (G > 0), 0.0)          # G is the caller's temporary
+    return float(np.vdot(G, G))
 
 
 def projected_gradient_sq(X, W: np.ndarray, H: np.ndarray, *, loss: str, l1: float = 0.0,
@@ -228,16 +228,18 @@ def projected_gradient_sq(X, W: np.ndarray, H: np.ndarray, *, loss: str, l1: flo
     if loss == "frobenius" and mask is None:
         XHt = np.asarray(X @ H.T) * x_scale
         WtX = np.asarray((X.T @ W).T if sp.issparse(X) else W.T @ X) * x_scale
-        gW = W @ (H @ H.T) - XHt
-        gH = (W.T @ W) @ H - WtX
+        gW = W @ (H @ H.T)
+        gW -= XHt
+        gH = (W.T @ W) @ H
+        gH -= WtX
     elif loss == "frobenius":
         E = (W @ H - x_scale * X) * mask
         gW, gH = E @ H.T, W.T @ E
     else:
         gW, gH = _kl_gradient(X, W, H, mask, x_scale)
     if l1 or l2:
-        gW = gW + l1 + l2 * W
-        gH = gH + l1 + l2 * H
+        gW += l1 + l2 * W
+        gH += l1 + l2 * H
     return _project(gW, W) + _project(gH, H)
 
 
@@ -253,16 +255,23 @@ def _kl_gradient(X, W, H, mask, x_scale):
         gH = W.sum(axis=0)[:, None] - np.asarray((Q.T @ W).T)
         return gW, gH
     m, n = X.shape
-    rows = max(1, min(m, (1 << 18) // max(n, 1)))
+    rows = max(1, min(m, (1 << 11) // max(n, 1)))          # small: no memory beside the solver
+    buf = np.empty((rows, n), dtype=W.dtype)
     gW = np.empty_like(W)
     gH = np.zeros_like(H)
+    hsum = H.sum(axis=1)
     for a in range(0, m, rows):
         b = min(a + rows, m)
-        Q = x_scale * X[a:b] / np.maximum(W[a:b] @ H, floor)
-        ones = np.ones_like(Q) if mask is None else mask[a:b]
-        if mask is not None:
-            Q *= ones
-        Q = ones - Q
-        gW[a:b] = Q @ H.T
-        gH += W[a:b].T @ Q
+        Q = np.matmul(W[a:b], H, out=buf[:b - a])
+        np.maximum(Q, floor, out=Q)
+        np.divide(X[a:b], Q, out=Q)
+        if x_scale != 1.0:
+            Q *= x_scale
+        if mask is None:
+            gW[a:b] = hsum - Q @ H.T
+            gH += W[a:b].sum(axis=0)[:, None] - W[a:b].T @ Q
+        else:
+            Q *= mask[a:b]
+            gW[a:b] = mask[a:b] @ H.T - Q @ H.T
+            gH += W[a:b].T @ mask[a:b] - W[a:b].T @ Q
     return gW, gH
