@@ -86,7 +86,7 @@ def option_inputs(prefix: str, names, *, ncols: int = 4) -> dict[str, dict]:
         if not opts:
             continue
         cls = nmfcore.SOLVERS[name]
-        with st.expander(f"{cls.label} options"):
+        with st.expander(f"{cls.label[:1].upper()}{cls.label[1:]} options"):
             cols = st.columns(min(ncols, len(opts)))
             for k, o in enumerate(opts):
                 value = _input(cols[k % len(cols)], o, f"{prefix}_{name}_{o.name}")
