@@ -45,7 +45,7 @@ def solver_help() -> str:
 def loss_help() -> str:
     able = {loss: [n for n, c in nmfcore.SOLVERS.items() if loss in c.losses]
             for loss in nmfcore.LOSSES}
-    return " · ".join(f"{loss}: {LOSS_HELP.get(loss, loss)} ({', '.join(able[loss])})"
+    return " · ".join(f"{loss}: {LOSS_HELP.get(loss, loss)}, with {', '.join(able[loss])}"
                       for loss in nmfcore.LOSSES)
 
 
