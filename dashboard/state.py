@@ -18,7 +18,10 @@ _DATASET = "nmfx_dataset"
 _DATASET_KEY = "nmfx_dataset_key"
 _DATASET_SOURCE = "nmfx_dataset_source"
 _RANK = "nmfx_rank"
+_START_FILE = "nmfx_start_file"      # the parsed --data file, until the Data page takes it
+_START_ERROR = "nmfx_start_error"    # one-line reason the --data file was not loaded
 DEFAULT_DEMO = "swimmer"
+DATA_ENV = "NMF_EXPLORER_DATA"       # set by `nmf-explorer --data PATH` (dashboard/cli.py)
 
 
 def _fingerprint(ds: Dataset) -> str:
@@ -80,11 +83,63 @@ def set_rank(rank: int) -> None:
     st.session_state[_RANK] = int(rank)
 
 
+@st.cache_resource(max_entries=2, show_spinner="Reading the file given with --data…")
+def _read_start_file(path: str, mtime_ns: int, size: int):
+    """The ``--data`` file parsed once for all sessions (re-read if it changes on disk)."""
+    from dashboard import uploads
+
+    return uploads.read_path(path)
+
+
+def _open_start_file(path: str) -> bool:
+    """Parse the ``--data`` file as an upload. True if it became the current data set; on
+    failure the one-line reason is kept for :func:`start_error`. A file with error-level
+    problems (e.g. negative values) waits on the Data page for a remedy."""
+    from dashboard import uploads
+
+    try:
+        info = os.stat(path)
+        parsed = _read_start_file(path, info.st_mtime_ns, info.st_size)
+    except OSError:
+        parsed = None
+        try:
+            uploads.read_path(path)  # gives the one-line message (missing, unreadable...)
+        except uploads.UploadError as err:
+            st.session_state[_START_ERROR] = str(err)
+    except uploads.UploadError as err:
+        parsed = None
+        st.session_state[_START_ERROR] = str(err)
+    if parsed is None:
+        return False
+    st.session_state[_START_FILE] = parsed
+    if parsed.report.ok:
+        set_dataset(parsed.dataset, source="file")
+        return True
+    return False
+
+
+def take_start_file():
+    """The parsed ``--data`` file (``dashboard.uploads.ParsedUpload``) once, for the Data page
+    to show with its notes, checks and remedies; None afterwards or without ``--data``."""
+    return st.session_state.pop(_START_FILE, None)
+
+
+def start_error() -> str | None:
+    """Why the ``--data`` file could not be opened (one line), or None."""
+    return st.session_state.get(_START_ERROR)
+
+
 def init_defaults() -> None:
-    """Load the start-up demo set once per session (``NMF_EXPLORER_DEMO``, default swimmer)."""
+    """Once per session: open the ``--data`` file (``NMF_EXPLORER_DATA``) if one was given,
+    else (or if it cannot be used yet) the start-up demo set (``NMF_EXPLORER_DEMO``, default
+    swimmer)."""
     if get_dataset() is not None:
         return
     from nmfcore import datasets
+
+    path = os.environ.get(DATA_ENV)
+    if path and _START_ERROR not in st.session_state and _open_start_file(path):
+        return
 
     name = os.environ.get("NMF_EXPLORER_DEMO", DEFAULT_DEMO)
     try:

@@ -42,6 +42,8 @@ if learn:
 page = st.navigation(nav)
 data_slot = st.sidebar.empty()
 _data_caption()
+if state.start_error():  # `nmf-explorer --data PATH` could not open the file
+    st.sidebar.error(f"--data: {state.start_error()}", icon=":material/error:")
 try:
     page.run()
 finally:  # the page may have changed the data set (or stopped early with st.stop)

@@ -226,6 +226,19 @@ class RestartsResult:
         return len(self.fits)
 
     @property
+    def statuses(self) -> dict:
+        """How many fits ended in each status, e.g. ``{"converged": 18, "max_iter": 2}``."""
+        out: dict = {}
+        for f in self.fits:
+            out[f.status] = out.get(f.status, 0) + 1
+        return out
+
+    @property
+    def n_unconverged(self) -> int:
+        """Fits that did not reach a stationary point (stalled, max_iter, max_time, ...)."""
+        return sum(1 for f in self.fits if not f.converged)
+
+    @property
     def best(self) -> int:
         """Index of the fit with the lowest final loss."""
         return int(np.argmin(self.losses))

@@ -1,9 +1,10 @@
 """Demo data sets and synthetic generators (numpy/scipy only).
 
-Every loader returns a :class:`Dataset`. The shipped data files (``digits.npz``, ``text.npz``)
-live in the top-level ``demo_data/`` folder of the project (built by
-``demo_data/build_demo_data.py``); the synthetic sets are generated here from fixed seeds, so the
-same name always gives the same matrix.
+Every loader returns a :class:`Dataset`. The shipped data files (``digits.npz``, ``text.npz``,
+``faces.npz``) are package data in ``nmfcore/data/`` (built by ``demo_data/build_demo_data.py``)
+and are read through :mod:`importlib.resources`, so they load the same from a checkout and from
+an installed wheel; the synthetic sets are generated here from fixed seeds, so the same name
+always gives the same matrix.
 
 Use :func:`list_demos` for the names and :func:`load_demo` to load one.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from importlib import resources
 from typing import Any
 
 import numpy as np
@@ -63,19 +65,21 @@ class Dataset:
         return tuple(self.X.shape)
 
 
-def demo_data_dir() -> Path:
-    """Folder holding the shipped demo files (``NMF_EXPLORER_DEMO_DATA`` overrides it)."""
+def demo_data_dir():
+    """Folder holding the shipped demo files: the package data folder ``nmfcore/data``
+    (a :class:`importlib.resources.abc.Traversable`), or ``NMF_EXPLORER_DEMO_DATA`` if set."""
     env = os.environ.get("NMF_EXPLORER_DEMO_DATA")
-    return Path(env) if env else Path(__file__).resolve().parents[1] / "demo_data"
+    return Path(env) if env else resources.files("nmfcore") / "data"
 
 
 def _load_npz(fname: str) -> dict:
     path = demo_data_dir() / fname
-    if not path.exists():
+    if not path.is_file():
         raise FileNotFoundError(
             f"Demo file {path} is missing. Rebuild it with "
-            f"`python demo_data/build_demo_data.py` (needs scikit-learn for digits).")
-    with np.load(path, allow_pickle=False) as z:
+            f"`python demo_data/build_demo_data.py` (needs scikit-learn for digits, "
+            f"scikit-image for faces).")
+    with path.open("rb") as fh, np.load(fh, allow_pickle=False) as z:
         return {k: z[k] for k in z.files}
 
 
@@ -317,9 +321,38 @@ def load_text() -> Dataset:
         extras={"source": str(z["source"])})
 
 
+def load_faces() -> Dataset:
+    """100 real face photographs, 25x25 grey (Labeled Faces in the Wild, from ``faces.npz``).
+
+    Returns
+    -------
+    Dataset
+        ``X`` of shape (100, 625), float64 in [0, 1], kind ``"image"``, ``image_shape=(25, 25)``,
+        ``suggested_rank=FACES_RANK``; ``extras`` hold ``source``, ``version`` and ``terms``.
+    """
+    z = _load_npz("faces.npz")
+    X = z["X"].astype(np.float64)
+    h, w = FACES_SHAPE
+    return Dataset(
+        name="faces", X=X, row_labels=tuple(f"face {i}" for i in range(X.shape[0])),
+        col_labels=tuple(f"px({r},{c})" for r in range(h) for c in range(w)), kind="image",
+        image_shape=FACES_SHAPE, suggested_rank=FACES_RANK,
+        description=f"{X.shape[0]} face photographs (Labeled Faces in the Wild), 25x25 grey "
+                    f"levels 0-1. NMF gives local parts (eyes, brows, nose, mouth, cheeks); "
+                    f"PCA gives whole signed eigenfaces.",
+        extras={"source": str(z["source"]), "version": str(z["version"]),
+                "terms": str(z["terms"])})
+
+
+FACES_SHAPE = (25, 25)
+# The smallest rank whose held-out error is within one standard deviation of the lowest one
+# (speckled cross-validation with nmfcore.rank_sweep; numbers in demo_data/README.md).
+FACES_RANK = 14
+
 _DEMOS = {
     "swimmer": (make_swimmer, "Stick figures, 256 x 1024 images: 17 known parts (rank 17)."),
     "digits": (load_digits, "Hand-written digits 8x8, 1797 x 64 with labels (rank 10)."),
+    "faces": (load_faces, f"Face photographs 25x25, 100 x 625, LFW (rank {FACES_RANK})."),
     "text": (load_text, "Std-lib docstring word counts, sparse, ~280 x 2000 (rank 8)."),
     "spectra": (make_spectra, "Mixtures of 4 peak-shaped spectra, 200 x 400 (rank 4)."),
     "genes": (make_genes, "Expression-like, 38 samples x 5000 genes, 3 groups (rank 3)."),

@@ -8,15 +8,16 @@ import numpy as np
 
 
 class ConvergenceWarning(UserWarning):
-    """A fit stopped at ``max_iter`` before meeting ``tol``."""
+    """A fit stopped at ``max_iter``, or stalled, before converging."""
 
 
 # The columns of every fit's history, in this order (NMFResult.history, live progress, CSV).
 HISTORY_KEYS = ("iteration", "seconds", "loss", "rel_error")
 
 STATUS_MESSAGES = {
-    "converged": "The relative decrease of the loss fell below tol.",
-    "max_iter": "Stopped after max_iter iterations before meeting tol.",
+    "converged": "The loss stopped decreasing at a stationary point (projected gradient below gtol).",
+    "stalled": "The loss stopped decreasing away from a stationary point (projected gradient above gtol).",
+    "max_iter": "Stopped after max_iter iterations before converging.",
     "max_time": "Stopped after max_time seconds.",
     "stopped": "Stopped by the callback.",
     "diverged": "The loss grew without bound (step too large); the last finite iterate is returned.",
@@ -64,9 +65,11 @@ class NMFResult:
     n_iter : int
         Iterations (epochs for ``sgd``) run.
     converged : bool
-        True when the ``tol`` rule stopped the fit.
-    status : {"converged", "max_iter", "max_time", "stopped", "diverged"}
-        Why the fit stopped; ``message`` says it in words.
+        True when the fit stopped at a stationary point (``status == "converged"``).
+    status : {"converged", "stalled", "max_iter", "max_time", "stopped", "diverged"}
+        Why the fit stopped; ``message`` says it in words, with the test that decided it.
+        ``"stalled"``: the loss stopped decreasing but the projected gradient is still above
+        ``gtol`` times its start (not a stationary point).
     message : str
     history : mapping of str to ndarray of shape (n_iter + 1,)
         ``"iteration"``, ``"seconds"``, ``"loss"`` and ``"rel_error"`` for the starting point and
@@ -79,6 +82,13 @@ class NMFResult:
         Every keyword needed to reproduce the fit with :func:`nmfcore.factorize`.
     init_seconds : float
         Time spent building the starting point.
+    gradient_ratio : float
+        Last measured ``||P grad f|| / ||P grad f_0||`` (projected gradient relative to the
+        start); NaN when never measured (``tol=0``).
+    n_revived : int
+        Components that collapsed to zero during the fit and were re-seeded from the residual.
+    n_dead : int
+        Components that carry nothing at the end because the data leave nothing for them.
     """
 
     W: np.ndarray
@@ -94,6 +104,9 @@ class NMFResult:
     random_state: int
     params: Mapping[str, object]
     init_seconds: float = 0.0
+    gradient_ratio: float = float("nan")
+    n_revived: int = 0
+    n_dead: int = 0
 
     @property
     def rel_error(self) -> float:

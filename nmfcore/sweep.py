@@ -114,6 +114,12 @@ class SweepResult:
         return [int(r) for r in self.table["rank"]]
 
     @property
+    def n_unconverged(self) -> int:
+        """Restart fits, over all ranks, that did not reach a stationary point; when it is not
+        0 the criteria rest partly on unfinished fits (raise ``max_iter``)."""
+        return sum(res.n_unconverged for res in self.restarts.values())
+
+    @property
     def consensus(self) -> dict:
         """Consensus matrix of each rank (for a reordered heatmap with :attr:`orders`)."""
         return {r: res.consensus for r, res in self.restarts.items()}
@@ -194,10 +200,20 @@ def _suggest(t: dict) -> tuple:
     out = []
     cv = t["cv_error"]
     if np.any(np.isfinite(cv)):
-        i = int(np.nanargmin(cv))
+        # one-standard-error rule (Breiman et al. 1984; ESL 7.10): the smallest rank whose
+        # held-out error is within one standard deviation over the folds of the lowest, so a
+        # larger rank that is better only by fold-to-fold noise is not picked
+        best = int(np.nanargmin(cv))
+        spread = t["cv_error_std"][best]
+        spread = float(spread) if np.isfinite(spread) else 0.0
+        i = int(np.flatnonzero(cv <= cv[best] + spread)[0])
+        why = (f"held-out (speckled CV) error is lowest at rank {ranks[best]} ({cv[best]:.4g})"
+               if i == best else
+               f"held-out (speckled CV) error at rank {ranks[i]} ({cv[i]:.4g}) is within one "
+               f"standard deviation over the folds ({spread:.2g}) of the lowest, at rank "
+               f"{ranks[best]} ({cv[best]:.4g})")
         out.append(_suggestion("cv_error", int(ranks[i]),
-                                  f"held-out (speckled CV) error is lowest at rank {ranks[i]} "
-                                  f"({cv[i]:.4g}); more components start fitting noise"))
+                               why + "; more components start fitting noise"))
     else:
         out.append(_suggestion("cv_error", None,
                                   "cross-validation was not run (cv_folds=0)"))

@@ -97,6 +97,14 @@ current = state.get_dataset()
 work = st.session_state.get(WORK)
 if work is not None and work["committed"] and current is not work["ds"]:
     work = None  # another page changed the data set
+start_file = state.take_start_file()  # `nmf-explorer --data PATH`: shown like an upload
+if start_file is not None:
+    _start(start_file.dataset, "file", ("file", start_file.dataset.extras.get("path")),
+           start_file.non_numeric_mask, start_file.notes)
+    work = st.session_state[WORK]
+    work["committed"] = current is start_file.dataset
+if state.start_error():
+    st.error(f"The file given with --data was not loaded: {state.start_error()}")
 if work is None and current is not None:  # show the current set (widgets reset on page change)
     src = state.dataset_source() or "demo"
     is_demo = src == "demo" and current.name in demos
@@ -129,7 +137,8 @@ else:
                 f"{uploads.MAX_BYTES // 2**20} MB.")
         st.stop()
     if up is None:
-        st.info(f"Showing {work['ds'].name}, loaded earlier. Upload a file to replace it.")
+        how = "opened with --data" if work["source"] == "file" else "loaded earlier"
+        st.info(f"Showing {work['ds'].name}, {how}. Upload a file to replace it.")
     else:
         data = up.getvalue()
         header = {"detect": None, "yes": True, "no": False}[header_opt]

@@ -11,6 +11,10 @@ what to do. A successful parse returns a :class:`ParsedUpload` with the data set
 """
 from __future__ import annotations
 
+import dataclasses
+import os
+from pathlib import Path
+
 from nmfcore.datasets import Dataset
 from nmfcore.preprocess import validate
 
@@ -18,7 +22,8 @@ from ._common import MAX_BYTES, MEMORY_BUDGET, SUPPORTED, TEXT_EXT, ParsedUpload
 from .arrays import _np_load, _numeric_array, _parse_mtx, _parse_npz
 from .tables import _parse_text, _parse_xlsx
 
-__all__ = ["parse_upload", "ParsedUpload", "UploadError", "MAX_BYTES", "MEMORY_BUDGET", "SUPPORTED"]
+__all__ = ["parse_upload", "read_path", "ParsedUpload", "UploadError", "MAX_BYTES",
+           "MEMORY_BUDGET", "SUPPORTED"]
 
 
 def parse_upload(filename: str, data: bytes, *, header=None, label_column=None,
@@ -90,6 +95,47 @@ def parse_upload(filename: str, data: bytes, *, header=None, label_column=None,
                  extras={"source": f"upload {name}", **extras})
     report = validate(X, mask)
     return ParsedUpload(ds, report, tuple(notes), mask, opts)
+
+
+def read_path(path, *, header=None, label_column=None,
+              memory_budget: int = MEMORY_BUDGET) -> ParsedUpload:
+    """Read a file from disk exactly as an upload (``nmf-explorer --data PATH``).
+
+    The same parser, detection and validation as :func:`parse_upload`, without the upload cap
+    (a local file may be larger than what the browser may send); the memory budget still holds.
+    The data set is named ``file: NAME`` and its ``extras["path"]`` holds the absolute path.
+
+    Raises
+    ------
+    UploadError
+        With a one-line message for a missing, unreadable or invalid file (never another
+        exception type).
+    """
+    p = Path(os.path.expanduser(str(path))).resolve()
+    if not p.exists():
+        raise UploadError(f"{p} does not exist. Check the path given to --data.")
+    if not p.is_file():
+        raise UploadError(f"{p} is not a file. Give --data the path of a CSV, TSV, Excel, "
+                          f".npy, .npz or .mtx file.")
+    try:
+        data = p.read_bytes()
+    except OSError as err:
+        raise UploadError(f"{p} could not be read ({err.strerror or type(err).__name__}). "
+                          f"Check its permissions.") from None
+    try:
+        parsed = parse_upload(p.name, data, header=header, label_column=label_column,
+                              max_bytes=max(len(data), 1), memory_budget=memory_budget)
+    except UploadError as err:
+        raise UploadError(" ".join(str(err).split())) from None
+    except Exception as err:  # a parser corner case: still one line, never a traceback
+        raise UploadError(f"{p.name} could not be read ({type(err).__name__}: "
+                          f"{' '.join(str(err).split())}). Check the file, or save it as a "
+                          f"plain CSV.") from None
+    ds = dataclasses.replace(parsed.dataset, name=f"file: {p.name}",
+                             description=f"File {p} (opened with --data).",
+                             extras={**parsed.dataset.extras, "source": f"file {p}",
+                                     "path": str(p)})
+    return dataclasses.replace(parsed, dataset=ds)
 
 
 def _check_shape(name, X) -> None:

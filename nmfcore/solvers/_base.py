@@ -16,6 +16,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .. import losses
+from . import _upkeep
 
 
 @dataclass(frozen=True)
@@ -188,6 +189,7 @@ class Solver:
         self.loss, self.l1, self.l2, self.rng = loss, l1, l2, rng
         self.opts = {**self.options, **options}
         self.tiny = np.finfo(W.dtype).tiny
+        self._revive_wait = 0
         self._flush_below = float(np.sqrt(self.tiny))
 
     @property
@@ -224,6 +226,73 @@ class Solver:
 
     def step(self) -> tuple[float, float]:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    # ---- upkeep: scale balance, dead components, stationarity ------------------------------
+    #: The shared loop runs :meth:`upkeep` after every this many iterations.
+    upkeep_every = 1
+    #: After a revival found nothing to take, dead components are left alone this many upkeeps.
+    REVIVE_RETRY = 25
+
+    def refresh(self) -> tuple[float, float]:
+        """Objective and squared error after the factors were changed from outside
+        :meth:`step` (rebalanced or revived); a solver that caches products of W or H across
+        iterations rebuilds them here."""
+        return self.evaluate()
+
+    def upkeep(self, objective: float):
+        """Revive dead components and rebalance split ones, in place.
+
+        Parameters
+        ----------
+        objective : float
+            The objective at the current iterate (what :meth:`step` returned).
+
+        Returns
+        -------
+        None or (int, float, float)
+            None when nothing changed; otherwise the number of components revived (0 when
+            only scales were balanced) and the objective and squared error from
+            :meth:`refresh`. Neither operation raises the objective: a revival that would (it
+            is chosen for the Frobenius objective, so for KL it is checked) is undone.
+        """
+        W, H = self.W, self.H
+        dead, split = _upkeep.health(W, H, float(np.sqrt(self.norm_sq)))
+        if self._revive_wait <= 1:
+            dead = _upkeep.merge_duplicates(W, H, dead)
+        if not (dead.any() or split.any()):
+            return None
+        revived = 0
+        self._revive_wait -= 1
+        if dead.any() and self._revive_wait > 0:
+            dead[:] = False               # a recent attempt found nothing for them to take
+            if not split.any():
+                return None
+        if dead.any():
+            saved = (W.copy(), H.copy()) if self.loss != "frobenius" else None
+            revived = _upkeep.revive(self.X, W, H, dead, l1=self.l1, l2=self.l2,
+                                     mask=self.mask, objective=objective)
+            if revived and saved is not None and self.evaluate()[0] >= objective:
+                W[...], H[...] = saved
+                revived = 0
+            if revived == 0:
+                self._revive_wait = self.REVIVE_RETRY
+                if not split.any():
+                    return None
+        _upkeep.balance(W, H, self.l1, self.l2)
+        return (revived, *self.refresh())
+
+    def dead_components(self) -> int:
+        """How many components carry (almost) nothing (``||w_k|| ||h_k|| <= 1e-10 ||X||``)."""
+        return int(_upkeep.health(self.W, self.H, float(np.sqrt(self.norm_sq)))[0].sum())
+
+    def gradient_sq(self) -> float:
+        """Squared norm of the projected gradient at the current iterate (two products with X)."""
+        if self.mask is None and not self.sparse:
+            A, s = self.dense_x()
+        else:
+            A, s = self.X, 1.0
+        return _upkeep.projected_gradient_sq(A, self.W, self.H, loss=self.loss, l1=self.l1,
+                                             l2=self.l2, mask=self.mask, x_scale=s)
 
     def objective_from_sq(self, sq: float) -> float:
         return 0.5 * sq + losses.penalty(self.W, self.H, self.l1, self.l2)

@@ -3,9 +3,9 @@
 Each half-iteration computes the two products that carry the data (``W^T X``, ``W^T W`` for H;
 ``X H^T``, ``H H^T`` for W) once, then sweeps over the rank-one blocks several times: every extra
 sweep costs ``O(rank^2 (n_samples + n_features))``, far less than the products, so reusing them
-reaches a given error in much less time (Gillis & Glineur's acceleration). A block that would
-become all zero is set to a tiny positive value instead, so the next Gram matrix keeps a
-positive diagonal.
+reaches a given error in much less time (Gillis & Glineur's acceleration). A block that becomes
+all zero is skipped while its Gram diagonal is zero; the shared loop's upkeep re-seeds it from
+the residual after the iteration (see :mod:`nmfcore.solvers._upkeep`).
 
 With a mask, updates use the observed entries only (weighted HALS, one residual matrix kept).
 
@@ -22,9 +22,6 @@ import numpy as np
 
 from .. import losses
 from ._base import Option, Solver, scaled
-
-# A block (row of H or column of W) that would be all zero gets this value, times its scale.
-_ZERO_GUARD = 1e-16
 
 
 def sweep_blocks(F, A, B, l1, l2, *, n_inner, inner_tol):
@@ -64,10 +61,6 @@ def sweep_blocks(F, A, B, l1, l2, *, n_inner, inner_tol):
             row += prod
             row /= denom
             np.maximum(row, 0.0, out=row)
-        for k in np.flatnonzero(~F.any(axis=1)):    # a block that became all zero
-            denom = B[k, k] + l2
-            if denom > 0:
-                F[k] = _ZERO_GUARD * max(float(np.abs(A[k]).max()), 1.0) / max(denom, 1.0)
         before -= F
         change = float(np.vdot(before, before))
         if first is None:
@@ -143,9 +136,6 @@ class HALS(Solver):
             new_w = np.maximum((E @ h - self.l1) / np.maximum(denom, self.tiny), 0.0)
             denom = (new_w * new_w) @ M + self.l2
             new_h = np.maximum((new_w @ E - self.l1) / np.maximum(denom, self.tiny), 0.0)
-            if not new_w.any() or not new_h.any():
-                new_w = np.maximum(new_w, _ZERO_GUARD)
-                new_h = np.maximum(new_h, _ZERO_GUARD)
             Wt[k], H[k] = new_w, new_h
             E -= M * np.outer(new_w, new_h)
         sq = float(np.vdot(E, E))

@@ -71,6 +71,9 @@ class MultiplicativeUpdates(Solver):
 
     # Subnormal entries only cost time, so flushing them every few iterations is enough.
     FLUSH_EVERY = 10
+    # The updates are scale-equivariant (a rebalanced iterate follows the same path), so scales
+    # drift slowly; and a zero-locked component stays dead: checking every few iterations is enough.
+    upkeep_every = 10
 
     def step(self):
         self._count += 1
@@ -238,6 +241,18 @@ class MultiplicativeUpdates(Solver):
         self._xpos = X.ravel() if self._pos is None else X.ravel()[self._pos]
         self._xlogx = float(np.dot(self._xpos, np.log(self._xpos)))
         self._xsum = float(self._xpos.sum())
+        return self._kl_dense_eval(self._W @ self._H)
+
+    def refresh(self):
+        """Rebuild the cached products of the current (W, H) and evaluate it, as :meth:`start`
+        does (the blocked kernels' set-up is kept)."""
+        self._WtW = self._WtX = self._WH = None
+        if self._step in (self._step_fro_dense, self._step_fro_sparse):
+            return self._start_fro()
+        if self._step == self._step_kl_swept:
+            return self._sweep(update_w=False)
+        if self.loss != "kl":                 # masked Frobenius
+            return super().refresh()
         return self._kl_dense_eval(self._W @ self._H)
 
     def _kl_dense_eval(self, WH):

@@ -38,7 +38,7 @@ def test_lesson2_pca_signed_nmf_not(app_test, figures):
     rec = by_title(figs, "Reconstructions")
     errs = {a["text"].split(":")[0]: float(a["text"].split("err ")[1])
             for a in rec["layout"]["annotations"] if "err" in a["text"]}
-    assert errs["PCA"] <= errs["NMF"] <= errs["VQ"]
+    assert errs["PCA"] <= errs["NMF"] <= errs["k-means"]
     at.radio(key="l02_data").set_value("digits").run()
     assert not at.exception
     assert len(figures(at)) == 4

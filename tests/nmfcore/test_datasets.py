@@ -12,6 +12,7 @@ from nmfcore import datasets
 EXPECTED = {  # name: (shape, kind, suggested rank)
     "swimmer": ((256, 1024), "image", 17),
     "digits": ((1797, 64), "image", 10),
+    "faces": ((100, 625), "image", 14),
     "text": ((282, 2000), "text", 8),
     "spectra": ((200, 400), "spectra", 4),
     "genes": ((38, 5000), "generic", 3),

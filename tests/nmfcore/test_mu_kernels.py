@@ -44,7 +44,7 @@ def test_mu_kernels_match_the_textbook_updates(loss, block_cells, sparse, monkey
         monkeypatch.setattr(MultiplicativeUpdates, "BLOCK_NNZ", block_cells // 5)
     X, W0, H0 = problem()
     Xin = sp.csr_matrix(X) if sparse else X
-    res = nmfcore.factorize(Xin, 4, loss=loss, W0=W0, H0=H0, max_iter=25, tol=0)
+    res = nmfcore.factorize(Xin, 4, solver="mu", loss=loss, W0=W0, H0=H0, max_iter=25, tol=0)
     W, H = mu_reference(X, W0, H0, loss, 25)
     np.testing.assert_allclose(res.W, W, rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(res.H, H, rtol=1e-9, atol=1e-12)
@@ -63,7 +63,7 @@ def test_history_holds_the_loss_of_each_iterate(loss, sparse, monkeypatch):
         seen.append((state.iteration, state.loss, state.rel_error, state.W.copy(), state.H.copy()))
 
     Xin = sp.csr_matrix(X * scale) if sparse else X * scale
-    res = nmfcore.factorize(Xin, 4, loss=loss, W0=W0, H0=H0, max_iter=12, tol=0, l2=0.01,
+    res = nmfcore.factorize(Xin, 4, solver="mu", loss=loss, W0=W0, H0=H0, max_iter=12, tol=0, l2=0.01,
                             callback=callback)
     assert [s[0] for s in seen] == list(range(13))
     norm = np.linalg.norm(X * scale)

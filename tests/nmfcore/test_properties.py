@@ -58,7 +58,7 @@ def test_results_finite_nonnegative_and_reproducible(problem, solver, init):
 def test_mu_loss_never_increases(problem, loss, init):
     X, rank, seed = problem
     X = X.astype(np.float64)
-    res = nmfcore.factorize(X, rank, loss=loss, init=init, max_iter=25, tol=0, random_state=seed)
+    res = nmfcore.factorize(X, rank, solver="mu", loss=loss, init=init, max_iter=25, tol=0, random_state=seed)
     h = res.history["loss"]
     # losses are exact up to round-off of order eps * ||X||^2 (Gram-matrix evaluation)
     assert np.all(np.diff(h) <= 1e-9 * abs(h[0]) + 1e-12 * _norm_sq(X))
