@@ -2,7 +2,8 @@
 called (``nmfcore.SOLVERS``, ``LOSSES``, ``INITS``): a solver registered with
 ``nmfcore.register_solver`` before the app runs appears in every menu with its options.
 
-Defaults are chosen by name (``DEFAULT_SOLVER`` ...), never by position.
+Defaults are chosen by name (nmfcore's own default solver, ``DEFAULT_INIT`` ...), never by
+position.
 """
 from __future__ import annotations
 
@@ -12,11 +13,15 @@ import nmfcore
 
 from dashboard.texts import LOSS_HELP, LOSS_LABELS
 
-DEFAULT_SOLVER = "hals"
 DEFAULT_LOSS = "frobenius"
 DEFAULT_INIT = "nndsvda"
 DEFAULT_RACE = ("MU-Frobenius", "MU-KL", "projected SGD", "HALS")
 CPUS = os.cpu_count() or 1
+
+
+def default_solver() -> str:
+    """The solver ``nmfcore.factorize`` uses when none is named (for the default loss)."""
+    return nmfcore.default_solver(DEFAULT_LOSS)
 
 
 def solvers(masked: bool = False) -> list[str]:

@@ -16,7 +16,7 @@ from .result import NMFResult, IterationState, ConvergenceWarning, HISTORY_KEYS,
 from .solvers import SOLVERS, register_solver, unregister_solver
 from .init import INITS, initialize, fill_missing
 from .losses import LOSSES
-from ._factorize import factorize
+from ._factorize import factorize, default_solver
 from .estimator import NMF
 from .membership import memberships, Memberships
 from ._memory import estimate_fit_bytes
@@ -24,7 +24,8 @@ from ._memory import estimate_fit_bytes
 __all__ = [
     "factorize", "NMF", "NMFResult", "IterationState", "NMFInputError", "ConvergenceWarning",
     "SOLVERS", "INITS", "LOSSES", "initialize", "memberships", "Memberships", "estimate_fit_bytes",
-    "register_solver", "unregister_solver", "fill_missing", "HISTORY_KEYS", "STATUS_MESSAGES",
+    "register_solver", "unregister_solver", "default_solver", "fill_missing", "HISTORY_KEYS",
+    "STATUS_MESSAGES",
 ]
 
 # analysis layer: restarts, consensus, rank sweep, metrics
