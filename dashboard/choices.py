@@ -2,7 +2,8 @@
 called (``nmfcore.SOLVERS``, ``LOSSES``, ``INITS``): a solver registered with
 ``nmfcore.register_solver`` before the app runs appears in every menu with its options.
 
-Defaults are chosen by name (``DEFAULT_SOLVER`` ...), never by position.
+Defaults are chosen by name (nmfcore's own default solver, ``DEFAULT_INIT`` ...), never by
+position.
 """
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ import nmfcore
 
 from dashboard.texts import LOSS_HELP, LOSS_LABELS
 
-DEFAULT_SOLVER = nmfcore.default_solver()
 # The stopping rule's defaults, as nmfcore's factorize declares them.
 _FIT = inspect.signature(nmfcore.factorize).parameters
 DEFAULT_MAX_ITER = int(_FIT["max_iter"].default)
@@ -27,6 +27,11 @@ DEFAULT_LOSS = "frobenius"
 DEFAULT_INIT = "nndsvda"
 DEFAULT_RACE = ("MU-Frobenius", "MU-KL", "projected SGD", "HALS")
 CPUS = os.cpu_count() or 1
+
+
+def default_solver() -> str:
+    """The solver ``nmfcore.factorize`` uses when none is named (for the default loss)."""
+    return nmfcore.default_solver(DEFAULT_LOSS)
 
 
 def solvers(masked: bool = False) -> list[str]:
@@ -55,7 +60,7 @@ def solver_help() -> str:
 def loss_help() -> str:
     able = {loss: [n for n, c in nmfcore.SOLVERS.items() if loss in c.losses]
             for loss in nmfcore.LOSSES}
-    return " · ".join(f"{loss}: {LOSS_HELP.get(loss, loss)} ({', '.join(able[loss])})"
+    return " · ".join(f"{loss}: {LOSS_HELP.get(loss, loss)}, with {', '.join(able[loss])}"
                       for loss in nmfcore.LOSSES)
 
 
@@ -96,7 +101,7 @@ def option_inputs(prefix: str, names, *, ncols: int = 4) -> dict[str, dict]:
         if not opts:
             continue
         cls = nmfcore.SOLVERS[name]
-        with st.expander(f"{cls.label} options"):
+        with st.expander(f"{cls.label[:1].upper()}{cls.label[1:]} options"):
             cols = st.columns(min(ncols, len(opts)))
             for k, o in enumerate(opts):
                 value = _input(cols[k % len(cols)], o, f"{prefix}_{name}_{o.name}")

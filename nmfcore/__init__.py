@@ -24,7 +24,8 @@ from ._memory import estimate_fit_bytes
 __all__ = [
     "factorize", "default_solver", "NMF", "NMFResult", "IterationState", "NMFInputError", "ConvergenceWarning",
     "SOLVERS", "INITS", "LOSSES", "initialize", "memberships", "Memberships", "estimate_fit_bytes",
-    "register_solver", "unregister_solver", "fill_missing", "HISTORY_KEYS", "STATUS_MESSAGES",
+    "register_solver", "unregister_solver", "default_solver", "fill_missing", "HISTORY_KEYS",
+    "STATUS_MESSAGES",
 ]
 
 # analysis layer: restarts, consensus, rank sweep, metrics

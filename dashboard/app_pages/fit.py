@@ -12,7 +12,7 @@ st.session_state["fit_rank"] = min(state.get_rank(), min(n, m))
 with st.form("fit_form"):
     c = st.columns(5)
     names = choices.solvers()
-    solver = c[0].selectbox("Solver", names, index=choices.index(names, choices.DEFAULT_SOLVER),
+    solver = c[0].selectbox("Solver", names, index=choices.index(names, choices.default_solver()),
                             key="fit_solver", help=choices.solver_help())
     loss_names = choices.losses()
     loss = c[1].selectbox("Loss", loss_names,

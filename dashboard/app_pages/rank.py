@@ -18,7 +18,7 @@ with st.form("rank_form"):
     lo_hi = c[0].slider("Ranks", 1, min(top, 40), (2, min(top, 10)), key="rank_range")
     n_restarts = c[1].number_input("Restarts per rank", 1, 100, 10, key="rank_restarts")
     names = choices.solvers()
-    solver = c[2].selectbox("Solver", names, index=choices.index(names, choices.DEFAULT_SOLVER),
+    solver = c[2].selectbox("Solver", names, index=choices.index(names, choices.default_solver()),
                             key="rank_solver", help=choices.solver_help())
     max_iter = c[3].number_input("Iterations per fit", 1, 5000, choices.DEFAULT_MAX_ITER,
                                  key="rank_iter")

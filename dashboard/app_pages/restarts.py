@@ -18,7 +18,7 @@ with st.form("rst_form"):
     n_restarts = c[0].number_input("Restarts", 2, 200, 10, key="rst_n")
     c[1].number_input("Rank", 1, min(n, m), key="rst_rank", help="Shared with the other pages.")
     names = choices.solvers()
-    solver = c[2].selectbox("Solver", names, index=choices.index(names, choices.DEFAULT_SOLVER),
+    solver = c[2].selectbox("Solver", names, index=choices.index(names, choices.default_solver()),
                             key="rst_solver", help=choices.solver_help())
     max_iter = c[3].number_input("Iterations per run", 1, 5000, choices.DEFAULT_MAX_ITER,
                                  key="rst_iter")

@@ -2,8 +2,8 @@
 
 ``LESSON_PAGES`` lists ``(file name inside this folder, title)`` in teaching order; the entry
 script turns it into the "Learn" section of the navigation. Shared helpers live in ``kit.py``
-(header, Explore link, cached computations); the figures come from
-:mod:`dashboard.plots.teaching` (``figures.py`` here is an alias of it).
+(header, Explore link, cached computations); the figures come from :mod:`dashboard.plots`
+(``teaching``, ``gallery``).
 """
 
 from pathlib import Path

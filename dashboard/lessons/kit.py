@@ -71,10 +71,9 @@ def start(name: str, rank: int, n_rows: int | None = None, init: str = "nndsvda"
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def fit_result(name: str, rank: int, *, n_rows: int | None = None, solver: str = "hals",
-               loss: str = "frobenius", init: str = "nndsvda", max_iter: int = 200,
-               tol: float = 1e-4, seed: int = 0, l1: float = 0.0,
-               l2: float = 0.0) -> nmfcore.NMFResult:
+def fit(name: str, rank: int, *, n_rows: int | None = None, solver: str = "hals",
+        loss: str = "frobenius", init: str = "nndsvda", max_iter: int = 200, tol: float = 1e-4,
+        seed: int = 0, l1: float = 0.0, l2: float = 0.0) -> nmfcore.NMFResult:
     """Factorize a demo set (or its first ``n_rows`` rows); the cached result is nmfcore's own.
 
     The start comes from :func:`start`, so fits that differ only in solver, loss or penalty
@@ -86,19 +85,6 @@ def fit_result(name: str, rank: int, *, n_rows: int | None = None, solver: str =
         return nmfcore.factorize(_data(name, n_rows), rank, solver=solver, loss=loss, W0=W0,
                                  H0=H0, max_iter=max_iter, tol=tol, random_state=seed, l1=l1,
                                  l2=l2)
-
-
-def fit(name: str, rank: int, **kw) -> dict:
-    """:func:`fit_result` as a dict (``W``, ``H``, ``history``, ``n_iter``, ``rel_error``), the
-    form some lesson pages read."""
-    res = fit_result(name, rank, **kw)
-    return {"W": res.W, "H": res.H, "history": dict(res.history), "n_iter": res.n_iter,
-            "rel_error": res.rel_error}
-
-
-def rel_error(X, X_hat) -> float:
-    """``||X - X_hat||_F / ||X||_F`` (:func:`nmfcore.relative_error` of an approximation)."""
-    return nmfcore.relative_error(X, X_hat)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)

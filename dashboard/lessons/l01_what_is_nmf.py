@@ -20,7 +20,7 @@ ds = kit.demo("swimmer")
 m, n = ds.X.shape
 rank = st.slider("Number of parts r", 1, 24, 17, key="l01_rank",
                  help="r is the inner dimension of W H: W is samples × r, H is r × features.")
-res = kit.fit_result("swimmer", rank, max_iter=300)
+res = kit.fit("swimmer", rank, max_iter=300)
 W, H = res.W, res.H
 
 counts = storage_counts(m, n, rank)
@@ -46,7 +46,7 @@ st.markdown(f"X ({m} × {n}) ≈ W ({m} × {rank}) · H ({rank} × {n}): the fac
             f"must capture what the images share: {parts} ({res.message})")
 
 grid = sorted({1, 2, 4, 6, 8, 10, 12, 14, 16, 17, 20, 24, rank})
-errors = [kit.fit_result("swimmer", r, max_iter=300).rel_error
+errors = [kit.fit("swimmer", r, max_iter=300).rel_error
           for r in grid]
 st.plotly_chart(figures.lines(grid, {
     "numbers in W and H, as a share of X": [storage_counts(m, n, r)["ratio"] for r in grid],

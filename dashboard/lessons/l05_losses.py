@@ -18,8 +18,8 @@ words) fitted both ways from the same start.
 
 rank = st.slider("Topics r", 3, 12, 8, key="l05_rank")
 X = kit.dense("text")
-fits = {name: kit.fit_result("text", rank, solver="mu", loss=loss, init="random",
-                              max_iter=100, tol=1e-5)
+fits = {name: kit.fit("text", rank, solver="mu", loss=loss, init="random", max_iter=100,
+                       tol=1e-5)
         for name, loss in (("Frobenius fit", "frobenius"), ("KL fit", "kl"))}
 WH = {name: np.maximum(f.W @ f.H, 1e-12) for name, f in fits.items()}
 

@@ -19,7 +19,7 @@ mixture of 4 pure substances in known proportions, so we can check the membershi
 
 ds = kit.demo("spectra")
 X, wl, S = kit.dense("spectra"), ds.extras["wavelengths"], ds.extras["sources"]
-res = kit.fit_result("spectra", 4, max_iter=400)
+res = kit.fit("spectra", 4, max_iter=400)
 Wn, Hn = normalize_factors(res.W, res.H, norm="l1")
 perm, _ = align_components(S, Hn)  # number the components like the true substances
 Wn, Hn = Wn[:, perm], Hn[perm]

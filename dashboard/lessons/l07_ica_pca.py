@@ -20,7 +20,7 @@ no meaning.
 ds = kit.demo("spectra")
 rank = ds.suggested_rank
 wl = ds.extras["wavelengths"]
-nmf = kit.fit_result("spectra", rank, max_iter=400)
+nmf = kit.fit("spectra", rank, max_iter=400)
 Wn, Hn = normalize_factors(nmf.W, nmf.H, norm="l2")
 perm, sim = align_components(ds.extras["sources"], Hn)
 Wn, Hn = Wn[:, perm], Hn[perm]

@@ -23,9 +23,9 @@ seed_b = c3.number_input("Seed of run B", 0, 99, 2, key="l08_b")
 ds = kit.demo(name)
 rank = 17 if name == "swimmer" else 10
 n_rows = None if name == "swimmer" else 600
-fa = kit.fit_result(name, rank, n_rows=n_rows, init="random", seed=int(seed_a),
+fa = kit.fit(name, rank, n_rows=n_rows, init="random", seed=int(seed_a),
                     max_iter=400)
-fb = kit.fit_result(name, rank, n_rows=n_rows, init="random", seed=int(seed_b),
+fb = kit.fit(name, rank, n_rows=n_rows, init="random", seed=int(seed_b),
                     max_iter=400)
 
 m1, m2, m3 = st.columns(3)

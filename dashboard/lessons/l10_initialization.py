@@ -20,8 +20,8 @@ solver = st.radio("Solver", ["mu", "hals"], horizontal=True, key="l10_solver",
 runs = {}
 for init in ("random", "nndsvd", "nndsvda", "nndsvdar"):
     seeds = SEEDS if init in ("random", "nndsvdar") else (0,)
-    runs[init] = [kit.fit_result("digits", RANK, n_rows=N_ROWS, solver=solver, init=init,
-                                 seed=s, max_iter=100, tol=0.0) for s in seeds]
+    runs[init] = [kit.fit("digits", RANK, n_rows=N_ROWS, solver=solver, init=init, seed=s,
+                          max_iter=100, tol=0.0) for s in seeds]
 
 series, colors, dash = {}, {}, {}
 for i, (init, fits) in enumerate(runs.items()):

@@ -24,7 +24,7 @@ l2 = c2.select_slider("L2 penalty ℓ₂", L2S, value=0.0, key="l11_l2")
 
 
 def run(a, b):
-    return kit.fit_result("spectra", 4, l1=a, l2=b, max_iter=200, tol=1e-5)
+    return kit.fit("spectra", 4, l1=a, l2=b, max_iter=200, tol=1e-5)
 
 
 cur, base = run(l1, l2), run(0.0, 0.0)

@@ -21,7 +21,7 @@ tabs = st.tabs(["Text topics", "Image parts", "Spectra unmixing", "Gene programs
                 "Recommendation"])
 
 with tabs[0]:
-    f = kit.fit_result("text", 8, solver="mu", loss="kl", init="random", max_iter=100, tol=1e-5)
+    f = kit.fit("text", 8, solver="mu", loss="kl", init="random", max_iter=100, tol=1e-5)
     words = kit.demo("text").col_labels
     docs = np.asarray(kit.demo("text").row_labels)
     Wn, _ = normalize_factors(f.W, f.H, norm="l1")
@@ -37,7 +37,7 @@ with tabs[0]:
                     key="l12_text")
 
 with tabs[1]:
-    f = kit.fit_result("swimmer", 17, max_iter=300)
+    f = kit.fit("swimmer", 17, max_iter=300)
     st.markdown("Images × pixels ≈ images × parts · parts × pixels: the stick figures "
                 "come apart into their 16 limb positions; the torso, in every image, is "
                 "shared out among them (lessons 1, 2 and 8).")
@@ -46,7 +46,7 @@ with tabs[1]:
 
 with tabs[2]:
     ds = kit.demo("spectra")
-    f = kit.fit_result("spectra", 4, max_iter=400)
+    f = kit.fit("spectra", 4, max_iter=400)
     _, Hn = normalize_factors(f.W, f.H)
     perm, sim = align_components(ds.extras["sources"], Hn)
     wl, S = ds.extras["wavelengths"], ds.extras["sources"]
@@ -65,7 +65,7 @@ with tabs[2]:
 
 with tabs[3]:
     ds = kit.demo("genes")
-    f = kit.fit_result("genes", 3, max_iter=300)
+    f = kit.fit("genes", 3, max_iter=300)
     Wn, Hn = normalize_factors(f.W, f.H, norm="l1")
     mem = memberships(Wn)
     ari = adjusted_rand_index(mem.hard, ds.classes)

@@ -85,9 +85,7 @@ def test_consensus_reorders_and_reconstruction_images():
 
 
 def test_learn_and_explore_share_one_palette():
-    from dashboard.lessons import figures as legacy
-
-    assert plots.teaching.PALETTE is plots.PALETTE and legacy.PALETTE is plots.PALETTE
+    assert plots.teaching.PALETTE is plots.PALETTE
     fig = plots.teaching.lines([0, 1], {"C1": [1, 2], "C2": [2, 3]})
     explore = plots.convergence({"C1": {"iteration": [0, 1], "loss": [2, 1]},
                                  "C2": {"iteration": [0, 1], "loss": [3, 1]}})
