@@ -48,4 +48,19 @@ __all__ += [
     "RANK_CRITERIA", "Criterion",
 ]
 
+# working with a fit: new samples, names, sample map, topics, edits
+from .projection import project, sample_errors
+from .naming import default_names, carry_names
+from .samplemap import sample_map, top_samples
+from .topics import (topic_distributions, topic_shares, js_distances, classical_mds,
+                     term_probabilities, term_relevance, top_terms, term_frequencies)
+from .editing import drop_components, merge_components
+
+__all__ += [
+    "project", "sample_errors", "default_names", "carry_names", "sample_map", "top_samples",
+    "topic_distributions", "topic_shares", "js_distances", "classical_mds",
+    "term_probabilities", "term_relevance", "top_terms", "term_frequencies",
+    "drop_components", "merge_components",
+]
+
 __version__ = "0.1.0"

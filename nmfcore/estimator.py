@@ -8,8 +8,7 @@ import scipy.sparse as sp
 
 from . import _validation as v
 from ._factorize import factorize
-from .losses import kl_floor
-from .solvers.anls import nnls_bpp
+from .projection import project, project_weights  # noqa: F401  (project_weights: old home)
 
 
 class NMF:
@@ -130,27 +129,14 @@ class NMF:
             raise NotFittedError("This NMF instance is not fitted yet; call fit(X) first.")
 
     def transform(self, X):
-        """Weights ``W`` (n_samples, n_components) of new samples for the fitted components."""
+        """Weights ``W`` (n_samples, n_components) of new samples for the fitted components
+        (:func:`nmfcore.project` with the fit's loss and penalties)."""
         self._check_fitted()
-        data = v.check_array(X)      # at unit scale: X_s = 2**a X
-        if data.shape[1] != self.n_features_in_:
-            raise v.NMFInputError(f"X has {data.shape[1]} features, but NMF is expecting "
+        n_features = v.check_array(X).shape[1]
+        if n_features != self.n_features_in_:
+            raise v.NMFInputError(f"X has {n_features} features, but NMF is expecting "
                                   f"{self.n_features_in_} features as input (as in fit).")
-        H = self.components_
-        b = v.unit_exponent(float(H.max())) if H.max() > 0 else 0
-        H_s = np.ldexp(H, b).astype(data.dtype)   # H_s = 2**b H, so W = 2**(b - a) W_s
-        a = data.exponent
-        if self.loss == "frobenius":
-            l1, l2 = np.ldexp(self.l1, a + b), np.ldexp(self.l2, 2 * b)
-        else:
-            l1, l2 = np.ldexp(self.l1, b), np.ldexp(self.l2, 2 * b - a)
-        with np.errstate(over="ignore"):
-            W = np.ldexp(project_weights(data.X, H_s, loss=self.loss, l1=l1, l2=l2), b - a)
-        if not np.isfinite(W).all():
-            raise v.NMFInputError(
-                "the weights of these samples are not representable: X is far outside the scale "
-                "of the training data (rescale X like the data the model was fitted on).")
-        return W
+        return project(X, self.components_, loss=self.loss, l1=self.l1, l2=self.l2)
 
     def inverse_transform(self, X=None, *, Xt=None):
         """``W @ components_``: the data reconstructed from weights of shape (n, n_components)."""
@@ -169,30 +155,3 @@ def _residual_norm(X, W, H) -> float:
     Xs = data.X.toarray() if sp.issparse(data.X) else data.X
     WH = np.ldexp(W.astype(np.float64), k // 2) @ np.ldexp(H.astype(np.float64), k - k // 2)
     return float(np.ldexp(np.linalg.norm(Xs - WH), -k))
-
-
-def project_weights(X, H, *, loss="frobenius", l1=0.0, l2=0.0, n_iter=200):
-    """Non-negative weights ``W`` minimising the loss of ``X ~= W @ H`` for fixed ``H``.
-
-    Parameters
-    ----------
-    X : ndarray or scipy.sparse matrix of shape (n_samples, n_features)
-    H : ndarray of shape (rank, n_features)
-
-    Returns
-    -------
-    ndarray of shape (n_samples, rank)
-    """
-    HXt = np.asarray((X @ H.T).T)
-    if loss == "frobenius":
-        G = H @ H.T + l2 * np.eye(H.shape[0])
-        return np.ascontiguousarray(nnls_bpp(G, HXt - l1).T)
-    # KL: multiplicative updates on W alone
-    W = np.full((X.shape[0], H.shape[0]), max(float(X.mean()), kl_floor(H.dtype)) / H.shape[0] ** 0.5,
-                dtype=H.dtype)
-    Xd = X.toarray() if sp.issparse(X) else X
-    rowsum = H.sum(axis=1)[None, :]
-    for _ in range(n_iter):
-        R = Xd / np.maximum(W @ H, kl_floor(H.dtype))
-        W *= (R @ H.T) / np.maximum(rowsum + l2 * W + l1, 1e-16)
-    return W
