@@ -17,11 +17,12 @@ def _frame(A, index, columns):
     return pd.DataFrame(np.asarray(A), index=list(index), columns=list(columns))
 
 
-def export_tables(ds: Dataset, out: NMFResult) -> dict[str, str]:
-    """CSV text of W, H, the memberships (with hard cluster) and the loss history."""
+def export_tables(ds: Dataset, out: NMFResult, names=None) -> dict[str, str]:
+    """CSV text of W, H, the memberships (with hard cluster) and the loss history; the
+    components are headed by ``names`` (default C1, C2, ...)."""
     rows = ds.row_labels or [f"sample {i}" for i in range(out.W.shape[0])]
     cols = ds.col_labels or [f"feature {j}" for j in range(out.H.shape[1])]
-    comps = component_names(out.rank)
+    comps = list(names) if names is not None else component_names(out.rank)
     view = factor_view(ds, out)
     mem = _frame(view["M"], rows, comps)
     mem["hard_cluster"] = [comps[k] if k >= 0 else "" for k in view["hard"]]

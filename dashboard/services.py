@@ -324,3 +324,50 @@ def criterion_panels(out: SweepOutcome) -> dict:
         panels[col] = {"y": out.table[col], "baseline": out.table.get(crit.baseline),
                        "mark": marks.get(col)}
     return panels
+
+
+# ------------------------------------------------------------------ working with a fit
+def fit_token(out: NMFResult) -> str:
+    """Short hash of a fit's factors: a cache key and a widget-key suffix for that fit."""
+    import hashlib
+
+    h = hashlib.blake2b(digest_size=8)
+    h.update(np.ascontiguousarray(out.H).tobytes())
+    h.update(np.ascontiguousarray(out.W).tobytes())
+    return h.hexdigest()
+
+
+@st.cache_data(max_entries=8, show_spinner="Projecting the new samples onto the parts…")
+def _project(fit: str, data: str, loss: str, l1: float, l2: float, _X, _H):
+    W = nmfcore.project(_X, _H, loss=loss, l1=l1, l2=l2)
+    return W, nmfcore.sample_errors(_X, W, _H)
+
+
+def project_new(out: NMFResult, X_new, data_token: str) -> tuple[np.ndarray, np.ndarray]:
+    """Weights of new samples on the fit's H with the fit's own loss (NNLS for Frobenius,
+    multiplicative KL updates for KL; other losses fall back to NNLS) and penalties, and each
+    sample's relative reconstruction error."""
+    from nmfcore.projection import PROJECT_LOSSES
+
+    loss = out.loss if out.loss in PROJECT_LOSSES else "frobenius"
+    l1, l2 = float(out.params.get("l1", 0.0)), float(out.params.get("l2", 0.0))
+    return _project(fit_token(out), data_token, loss, l1, l2, X_new, out.H)
+
+
+def training_errors(ds: Dataset, out: NMFResult) -> np.ndarray:
+    """Relative reconstruction error of every training sample (to compare new ones with)."""
+    X = np.nan_to_num(ds.X) if not hasattr(ds.X, "toarray") else ds.X
+    return nmfcore.sample_errors(X, out.W, out.H)
+
+
+def topic_view(ds: Dataset, out: NMFResult) -> dict:
+    """Everything the topic explorer draws: MDS coordinates of the Jensen–Shannon distances
+    between topics, their shares of the weight, p(w) from the data's column sums, and the
+    in-topic and overall term totals."""
+    X = ds.X if hasattr(ds.X, "toarray") else np.nan_to_num(np.asarray(ds.X, dtype=float))
+    D = nmfcore.js_distances(out.H)
+    in_topic, overall = nmfcore.term_frequencies(out.W, out.H, X)
+    return {"coords": nmfcore.classical_mds(D, 2), "distances": D,
+            "shares": nmfcore.topic_shares(out.W, out.H),
+            "term_prob": nmfcore.term_probabilities(X), "in_topic": in_topic,
+            "overall": overall}

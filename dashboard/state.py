@@ -173,3 +173,49 @@ def set_last_fit(settings: dict, outcome) -> None:
     st.session_state[_LAST_FIT] = {"dataset": ds.name if ds is not None else None,
                                    "dataset_key": dataset_key(), "settings": dict(settings),
                                    "outcome": outcome}
+
+
+# --- component names: kept per data set, carried into refits that keep the component ---
+_NAMES = "nmfx_component_names"   # {dataset key: {"H": H of the named fit, "custom": [str|None]}}
+
+
+def _distinct(names: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for name in names:
+        seen[name] = seen.get(name, 0) + 1
+        out.append(name if seen[name] == 1 else f"{name} ({seen[name]})")
+    return out
+
+
+def _named_entry(key: str, H) -> dict:
+    """The names typed for ``H``'s components; names typed for an earlier fit of the same data
+    set follow the components that match them (``nmfcore.carry_names``)."""
+    import nmfcore
+
+    H = np.asarray(H)
+    book = st.session_state.setdefault(_NAMES, {})
+    entry = book.get(key)
+    if entry is None:
+        entry = {"H": H, "custom": [None] * H.shape[0]}
+    elif not (entry["H"] is H or (entry["H"].shape == H.shape and np.array_equal(entry["H"], H))):
+        entry = {"H": H, "custom": nmfcore.carry_names(entry["H"], entry["custom"], H)}
+    book[key] = entry
+    return entry
+
+
+def component_labels(ds: Dataset, key: str, H) -> list[str]:
+    """Display names of the components (rows of ``H``) of a fit of ``ds``: the names the user
+    typed, else ``nmfcore.default_names`` (top terms, dominant feature, or C1, C2, ...)."""
+    import nmfcore
+
+    custom = _named_entry(key, H)["custom"]
+    defaults = nmfcore.default_names(H, ds.col_labels, kind=ds.kind)
+    return _distinct([c or d for c, d in zip(custom, defaults)])
+
+
+def rename_components(key: str, H, names: dict[int, str | None]) -> None:
+    """Set the names of components ``k`` of ``H`` (blank or None: back to the default)."""
+    entry = _named_entry(key, H)
+    for k, name in names.items():
+        entry["custom"][int(k)] = (name or "").strip() or None

@@ -19,6 +19,7 @@ state.init_defaults()
 explore = [
     st.Page(PAGES / "data.py", title="Data", icon=":material/table_view:", default=True),
     st.Page(PAGES / "fit.py", title="Fit & factors", icon=":material/insights:"),
+    st.Page(PAGES / "components.py", title="Components", icon=":material/category:"),
     st.Page(PAGES / "race.py", title="Solver race", icon=":material/speed:"),
     st.Page(PAGES / "rank.py", title="Rank", icon=":material/stacked_line_chart:"),
     st.Page(PAGES / "restarts.py", title="Restarts", icon=":material/shuffle:"),

@@ -18,7 +18,8 @@ st.caption(f"Last fit: **{ds.name}** · {out.solver} · {out.loss} · rank {out.
            f"{out.n_iter} iterations · relative error {out.rel_error:.4g}")
 
 st.subheader("Tables (CSV)")
-tables = exports.export_tables(ds, out)
+names = state.component_labels(ds, state.dataset_key(), out.H)   # as renamed on Components
+tables = exports.export_tables(ds, out, names)
 cols = st.columns(len(tables) + 1)
 for col, (fname, text) in zip(cols, tables.items()):
     col.download_button(fname, text, fname, "text/csv", key=f"export_{fname}",

@@ -90,6 +90,7 @@ elif out.status == "stalled":
     st.page_link("app_pages/restarts.py", label="Compare many starts on Restarts",
                  icon=":material/shuffle:")
 
+names = state.component_labels(ds, key, out.H)   # typed on Components, else defaults
 tab_conv, tab_fac, tab_mem, tab_rec = st.tabs(["Convergence", "Factors W and H",
                                                 "Memberships", "Reconstruction"])
 with tab_conv:
@@ -101,25 +102,25 @@ with tab_conv:
                                         title="Relative error"))
 with tab_fac:
     st.plotly_chart(plots.component_grid(out.H, kind=ds.kind, image_shape=ds.image_shape,
-                                     feature_names=ds.col_labels,
+                                     feature_names=ds.col_labels, titles=names,
                                      title="Components (rows of H)"))
     c = st.columns(2)
     c[0].plotly_chart(plots.heatmap(out.W, row_labels=ds.row_labels,
-                                    col_labels=plots.component_names(out.rank),
+                                    col_labels=names,
                                     x_title="component", y_title="sample", value_title="weight",
                                     sort_rows=True, robust=True, title="W: samples × components "
                                     "(sorted by dominant component)"))
     c[1].plotly_chart(plots.heatmap(out.H.T, row_labels=ds.col_labels,
-                                    col_labels=plots.component_names(out.rank),
+                                    col_labels=names,
                                     x_title="component", y_title="feature", value_title="weight",
                                     sort_rows=True, robust=True,
                                     title="H (transposed): features × components"))
 with tab_mem:
     view = services.factor_view(ds, out)
     st.plotly_chart(plots.memberships(view["M"], row_labels=ds.row_labels, classes=ds.classes,
+                                      names=names,
                                       title="Soft memberships (rows of W normalised to 1)"))
-    sizes = ", ".join(f"{c}: {int(v)}" for c, v in zip(plots.component_names(out.rank),
-                                                       view["sizes"]))
+    sizes = ", ".join(f"{c}: {int(v)}" for c, v in zip(names, view["sizes"]))
     st.markdown(f"**Hard clusters** (dominant component per sample): {sizes}")
     if view["scores"]:
         c = st.columns(3)

@@ -11,6 +11,7 @@ from .analysis import component_grid, distribution, restart_components, similari
 from .components import (component_images, component_lines, memberships, reconstruction,
                          top_features)
 from .curves import convergence, log_ticks
+from .explore import sample_map, term_bars, topic_map
 from .heatmaps import aggregate_rows, block_mean, consensus, dominant_order, heatmap
 from . import teaching
 
@@ -19,5 +20,5 @@ __all__ = [
     "component_grid", "distribution", "restart_components", "similarity", "small_multiples",
     "component_images", "component_lines", "memberships", "reconstruction", "top_features",
     "convergence", "log_ticks", "aggregate_rows", "block_mean", "consensus", "dominant_order",
-    "heatmap", "teaching",
+    "heatmap", "teaching", "sample_map", "term_bars", "topic_map",
 ]

@@ -89,9 +89,10 @@ def component_lines(H: np.ndarray, x: Sequence | None = None, *, names: Sequence
 # ------------------------------------------------------------------ memberships and samples
 def memberships(M: np.ndarray, *, row_labels: Sequence | None = None,
                 classes: Sequence | None = None, max_rows: int = 300,
-                title: str | None = None) -> go.Figure:
+                names: Sequence | None = None, title: str | None = None) -> go.Figure:
     """Stacked bars: each sample's share on every component (rows of W normalised), samples
-    sorted by dominant component; beyond ``max_rows`` samples an evenly spaced subset is shown."""
+    sorted by dominant component; beyond ``max_rows`` samples an evenly spaced subset is shown.
+    ``names``: the components' names (default C1, C2, ...)."""
     M = np.asarray(M, dtype=float)
     lab = _labels(row_labels, len(M), "sample")
     if classes is not None and len(classes) == len(M):
@@ -103,7 +104,8 @@ def memberships(M: np.ndarray, *, row_labels: Sequence | None = None,
     if len(set(lab)) != len(lab):
         lab = [f"{s} #{i}" for s, i in zip(lab, order)]
     fig = go.Figure()
-    for k, name in enumerate(component_names(M.shape[1])):
+    comps = list(names) if names is not None else component_names(M.shape[1])
+    for k, name in enumerate(comps):
         fig.add_trace(go.Bar(x=lab, y=M[order, k], name=name, marker_color=color(k),
                              marker_line_width=0,
                              hovertemplate=f"%{{x}}<br>{name}: %{{y:.1%}}<extra></extra>"))

@@ -21,8 +21,9 @@ from nmfcore.preprocess import validate
 from ._common import MAX_BYTES, MEMORY_BUDGET, SUPPORTED, TEXT_EXT, ParsedUpload, UploadError, _mb
 from .arrays import _np_load, _numeric_array, _parse_mtx, _parse_npz
 from .tables import _parse_text, _parse_xlsx
+from .features import match_features
 
-__all__ = ["parse_upload", "read_path", "ParsedUpload", "UploadError", "MAX_BYTES",
+__all__ = ["parse_upload", "read_path", "match_features", "ParsedUpload", "UploadError", "MAX_BYTES",
            "MEMORY_BUDGET", "SUPPORTED"]
 
 
