@@ -360,14 +360,14 @@ def training_errors(ds: Dataset, out: NMFResult) -> np.ndarray:
     return nmfcore.sample_errors(X, out.W, out.H)
 
 
-def topic_view(ds: Dataset, out: NMFResult) -> dict:
+def topic_view(out: NMFResult) -> dict:
     """Everything the topic explorer draws: MDS coordinates of the Jensen–Shannon distances
-    between topics, their shares of the weight, p(w) from the data's column sums, and the
-    in-topic and overall term totals."""
-    X = ds.X if hasattr(ds.X, "toarray") else np.nan_to_num(np.asarray(ds.X, dtype=float))
+    between topics, their shares of the weight, and the term totals of the model W H (each
+    topic's part, and the total over topics). p(w) is the model's own term share, so a bar's
+    red part over its grey total is the topic's share times the lift of the term."""
     D = nmfcore.js_distances(out.H)
-    in_topic, overall = nmfcore.term_frequencies(out.W, out.H, X)
+    in_topic, overall = nmfcore.term_frequencies(out.W, out.H)
     return {"coords": nmfcore.classical_mds(D, 2), "distances": D,
             "shares": nmfcore.topic_shares(out.W, out.H),
-            "term_prob": nmfcore.term_probabilities(X), "in_topic": in_topic,
+            "term_prob": nmfcore.term_probabilities(W=out.W, H=out.H), "in_topic": in_topic,
             "overall": overall}

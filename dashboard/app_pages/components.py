@@ -96,9 +96,9 @@ with tabs["Names"]:
                                              for k, v in typed.items()})
         names = state.component_labels(ds, key, out.H)
         st.success("Names saved: " + ", ".join(names), icon=":material/check_circle:")
+    st.markdown("**Components with their names**")
     st.plotly_chart(plots.component_grid(out.H, kind=ds.kind, image_shape=ds.image_shape,
-                                         feature_names=ds.col_labels, titles=names,
-                                         title="Components with their names"),
+                                         feature_names=ds.col_labels, titles=names),
                     key="cmp_named_grid")
 
 # ---------------------------------------------------------------------------- sample map
@@ -169,8 +169,9 @@ with tabs["Sample map"]:
         W_sel = out.W[sel]
         st.plotly_chart(plots.heatmap(W_sel, row_labels=[rows[i] for i in sel], col_labels=names,
                                       x_title="component", y_title="sample",
-                                      value_title="weight", robust=True,
-                                      title="W of the selected samples"), key="cmp_sel_W")
+                                      value_title="weight", robust=True, sort_rows=True,
+                                      title="W of the selected samples (sorted by dominant "
+                                            "component)"), key="cmp_sel_W")
         if ds.kind == "image" and ds.image_shape and not hasattr(ds.X, "toarray"):
             shown = sel[:14]
             X_sel = np.nan_to_num(_dense_rows(ds.X, shown))
@@ -196,15 +197,20 @@ def _pick_topic():
         st.session_state["cmp_topic"] = int(cd[0] if isinstance(cd, list) else cd)
 
 
+def _numbered(k: int) -> str:
+    """A component's name with its number (the bubble's label) in front when it lacks it."""
+    return names[k] if names[k].startswith(f"C{k + 1}") else f"C{k + 1} · {names[k]}"
+
+
 if has_terms:
     with tabs["Topics"]:
-        tv = services.topic_view(ds, out)
+        tv = services.topic_view(out)
         st.session_state.setdefault("cmp_topic", 0)
         if st.session_state["cmp_topic"] >= out.rank:
             st.session_state["cmp_topic"] = 0
         left, right = st.columns([5, 6])
         topic = right.selectbox("Topic", list(range(out.rank)), key="cmp_topic",
-                                format_func=lambda k: f"{k + 1} · {names[k]}")
+                                format_func=_numbered)
         lam = right.slider("Relevance λ", 0.0, 1.0, 0.6, 0.05, key="cmp_lambda",
                            help="λ = 1 ranks terms by their weight in the topic; λ = 0 by "
                                 "lift (weight in the topic ÷ overall share), which brings up "
@@ -218,7 +224,8 @@ if has_terms:
                           key=TOPIC_MAP_KEY, on_select=_pick_topic, selection_mode="points")
         left.caption("Distances: Jensen–Shannon between the topics' term distributions (rows "
                      "of H normalised), laid out by classical MDS. Bubble area: the topic's "
-                     "share of the total weight.")
+                     "share of the total weight. Bars: a term's total in W H (grey) and the "
+                     "part this topic accounts for (red).")
         right.plotly_chart(plots.term_bars(labels, tv["in_topic"][topic, idx],
                                            tv["overall"][idx], topic_name=names[topic],
                                            title=f"Top {len(idx)} terms of {names[topic]} "

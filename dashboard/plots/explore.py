@@ -53,7 +53,7 @@ def topic_map(coords: np.ndarray, shares: np.ndarray, names: Sequence[str], *,
     shares = np.asarray(shares, dtype=float)
     r = len(shares)
     area = np.maximum(shares, 0) / max(float(shares.max()), 1e-300)
-    size = 12 + 60 * np.sqrt(area)        # diameter: area grows with the share
+    size = 14 + 40 * np.sqrt(area)        # diameter: area grows with the share
     colours = [PALETTE[1] if k == selected else "rgba(31,119,180,0.45)" for k in range(r)]
     fig = go.Figure(go.Scatter(
         x=coords[:, 0], y=coords[:, 1], mode="markers+text", text=[str(k + 1) for k in range(r)],
