@@ -162,10 +162,17 @@ def term_relevance(H, lam: float, term_prob=None) -> np.ndarray:
 
 def top_terms(H, topic: int, *, lam: float = 1.0, n: int = 30, term_prob=None) -> np.ndarray:
     """Indices of topic ``topic``'s ``n`` most relevant terms (best first), terms with zero
-    weight in the topic left out."""
-    R = term_relevance(H, lam, term_prob)[int(topic)]
-    order = np.argsort(-R, kind="stable")
-    order = order[np.isfinite(R[order])]
+    weight in the topic left out. Equal relevance (to 10 significant digits; e.g. at small
+    lambda every term found only in this topic has the same lift) is broken by the weight."""
+    k = int(topic)
+    R = term_relevance(H, lam, term_prob)[k]
+    P = topic_distributions(H)[k]
+    finite = np.isfinite(R)
+    key = np.where(finite, R, -np.inf)
+    scale = np.max(np.abs(key[finite])) if finite.any() else 1.0
+    rounded = np.where(finite, np.round(key / (scale or 1.0), 10), -np.inf)
+    order = np.lexsort((-P, -rounded))
+    order = order[finite[order]]
     return order[:max(0, int(n))]
 
 

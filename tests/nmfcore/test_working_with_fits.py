@@ -168,6 +168,13 @@ def test_relevance_at_lambda_one_is_log_weight_and_at_zero_log_lift():
         nmfcore.term_relevance(H, 1.5)
 
 
+def test_top_terms_breaks_equal_lift_by_weight():
+    # terms 0..2 only in topic 0: the same lift at lambda 0, so the heavier comes first
+    H = np.array([[1.0, 3.0, 2.0, 1.0], [0.0, 0.0, 0.0, 4.0]])
+    pw = nmfcore.term_probabilities(W=np.ones((1, 2)), H=H)
+    assert nmfcore.top_terms(H, 0, lam=0.0, n=4, term_prob=pw).tolist() == [1, 2, 0, 3]
+
+
 def test_term_probabilities_and_frequencies():
     X = np.array([[1.0, 3.0], [1.0, 5.0]])
     assert np.allclose(nmfcore.term_probabilities(X), [0.2, 0.8])
