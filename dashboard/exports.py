@@ -69,13 +69,19 @@ def _plain(v):
 def snippet(ds: Dataset, out: NMFResult, source: str | None) -> str:
     """Python that reproduces the fit with nmfcore (``W``, ``H`` equal to the dashboard's)."""
     kw = {k: _plain(v) for k, v in out.params.items()}
+    note = ""
+    if kw.get("init") == "custom":     # warm-started from edited factors: the start is not
+        kw.pop("init")                 # a named init, so say so instead of replaying it
+        note = ("# This fit was warm-started from edited factors (Components page). That\n"
+                "# start is not saved, so this call starts from the default initialisation\n"
+                "# and its W and H may differ from the dashboard's.\n")
     args = ",\n    ".join(f"{k}={v!r}" for k, v in kw.items() if k not in ("X", "rank"))
     if is_demo(ds, source):
         load = (f"from nmfcore.datasets import load_demo\n\nX = load_demo({ds.name!r}).X")
     else:
         load = ("import pandas as pd\n\n# data.csv: the 'Data (CSV)' download of this page\n"
                 "X = pd.read_csv('data.csv', index_col=0).to_numpy(dtype=float)")
-    return (f"import nmfcore\n{load}\n\nres = nmfcore.factorize(\n    X, {out.rank},\n    {args},\n)\n"
+    return (f"import nmfcore\n{load}\n\n{note}res = nmfcore.factorize(\n    X, {out.rank},\n    {args},\n)\n"
             "W, H = res.W, res.H\nprint(res)\n")
 
 

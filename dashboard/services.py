@@ -371,3 +371,12 @@ def topic_view(out: NMFResult) -> dict:
             "shares": nmfcore.topic_shares(out.W, out.H),
             "term_prob": nmfcore.term_probabilities(W=out.W, H=out.H), "in_topic": in_topic,
             "overall": overall}
+
+
+def refit(ds: Dataset, key: str, settings: dict, W0: np.ndarray, H0: np.ndarray,
+          start: tuple) -> NMFResult:
+    """A fit warm-started from edited factors (``W0``, ``H0``); ``start`` describes the edit
+    (it is part of the cache key, the arrays are not)."""
+    kw = fit_kwargs(ds, {**settings, "rank": int(H0.shape[0])})
+    kw.pop("note", None)
+    return _fit(key, kw, start, ds.X, _W0=W0, _H0=H0)

@@ -173,6 +173,7 @@ def set_last_fit(settings: dict, outcome) -> None:
     st.session_state[_LAST_FIT] = {"dataset": ds.name if ds is not None else None,
                                    "dataset_key": dataset_key(), "settings": dict(settings),
                                    "outcome": outcome}
+    remember_fit(dataset_key(), settings, outcome)   # for Compare on the Components page
 
 
 # --- component names: kept per data set, carried into refits that keep the component ---
@@ -188,9 +189,10 @@ def _distinct(names: list[str]) -> list[str]:
     return out
 
 
-def _named_entry(key: str, H) -> dict:
+def _named_entry(key: str, H, remember: bool = True) -> dict:
     """The names typed for ``H``'s components; names typed for an earlier fit of the same data
-    set follow the components that match them (``nmfcore.carry_names``)."""
+    set follow the components that match them (``nmfcore.carry_names``). ``remember``: ``H``
+    becomes the named fit of the data set (False: only look)."""
     import nmfcore
 
     H = np.asarray(H)
@@ -200,16 +202,24 @@ def _named_entry(key: str, H) -> dict:
         entry = {"H": H, "custom": [None] * H.shape[0]}
     elif not (entry["H"] is H or (entry["H"].shape == H.shape and np.array_equal(entry["H"], H))):
         entry = {"H": H, "custom": nmfcore.carry_names(entry["H"], entry["custom"], H)}
-    book[key] = entry
+    if remember:
+        book[key] = entry
     return entry
 
 
-def component_labels(ds: Dataset, key: str, H) -> list[str]:
+def custom_names(key: str, H) -> list[str | None]:
+    """The names typed for ``H``'s components (None where the default is used)."""
+    return list(_named_entry(key, H)["custom"])
+
+
+def component_labels(ds: Dataset, key: str, H, remember: bool = True) -> list[str]:
     """Display names of the components (rows of ``H``) of a fit of ``ds``: the names the user
-    typed, else ``nmfcore.default_names`` (top terms, dominant feature, or C1, C2, ...)."""
+    typed, else ``nmfcore.default_names`` (top terms, dominant feature, or C1, C2, ...).
+    ``remember=False`` names another fit (e.g. an older one, to compare) without making it
+    the named fit."""
     import nmfcore
 
-    custom = _named_entry(key, H)["custom"]
+    custom = _named_entry(key, H, remember)["custom"]
     defaults = nmfcore.default_names(H, ds.col_labels, kind=ds.kind)
     return _distinct([c or d for c, d in zip(custom, defaults)])
 
@@ -219,3 +229,29 @@ def rename_components(key: str, H, names: dict[int, str | None]) -> None:
     entry = _named_entry(key, H)
     for k, name in names.items():
         entry["custom"][int(k)] = (name or "").strip() or None
+
+
+# --- the session's fits of each data set (the Components page compares any two) ---
+_FITS = "nmfx_session_fits"       # {dataset key: [{"label", "settings", "outcome"}, ...]}
+MAX_SESSION_FITS = 8              # oldest dropped first (each holds W and H)
+
+
+def remember_fit(key: str | None, settings: dict, outcome) -> None:
+    """Keep ``outcome`` among the session's fits of the data set ``key`` (once per result)."""
+    if key is None or outcome is None:
+        return
+    fits = st.session_state.setdefault(_FITS, {}).setdefault(key, [])
+    if any(f["outcome"] is outcome for f in fits):
+        return
+    s = dict(settings)
+    n = fits[-1]["n"] + 1 if fits else 1
+    note = f" · {s['note']}" if s.get("note") else ""
+    label = (f"#{n} {outcome.solver} · {outcome.loss} · rank {outcome.rank} · seed "
+             f"{s.get('random_state', '?')}{note} · error {outcome.rel_error:.4g}")
+    fits.append({"n": n, "label": label, "settings": s, "outcome": outcome})
+    del fits[:-MAX_SESSION_FITS]
+
+
+def session_fits(key: str | None) -> list[dict]:
+    """The session's fits of data set ``key``, oldest first."""
+    return list(st.session_state.get(_FITS, {}).get(key, []))

@@ -29,7 +29,8 @@ __all__ = [
 ]
 
 # analysis layer: restarts, consensus, rank sweep, metrics
-from .alignment import normalize_factors, align_components, align_fit, component_similarity
+from .alignment import (normalize_factors, align_components, align_fit, component_similarity,
+                        match_components)
 from .consensus import (connectivity, consensus_matrix, consensus_order, consensus_clusters,
                         cophenetic_correlation, dispersion, pac, hard_assignments)
 from .metrics import (purity, entropy, adjusted_rand_index, silhouette_samples, silhouette_score,
@@ -40,6 +41,7 @@ from .criteria import CRITERIA as RANK_CRITERIA, Criterion
 
 __all__ += [
     "normalize_factors", "align_components", "align_fit", "component_similarity",
+    "match_components",
     "connectivity", "consensus_matrix", "consensus_order", "consensus_clusters",
     "cophenetic_correlation", "dispersion", "pac", "hard_assignments",
     "purity", "entropy", "adjusted_rand_index", "silhouette_samples", "silhouette_score",

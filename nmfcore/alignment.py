@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-__all__ = ["normalize_factors", "component_similarity", "align_components", "align_fit"]
+__all__ = ["normalize_factors", "component_similarity", "align_components", "align_fit",
+           "match_components"]
 
 
 def _row_norms(A: np.ndarray, norm: str = "l2") -> np.ndarray:
@@ -158,3 +159,36 @@ def align_fit(W, H, H_ref=None, *, norm: str = "l2"):
         raise ValueError(f"H_ref must have the shape of H {H_n.shape}; got {H_ref.shape}")
     perm, sim = align_components(H_ref, H_n)
     return W_n[:, perm], H_n[perm], perm, sim
+
+
+def match_components(H_a, H_b) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One-to-one matching of two fits' components, any ranks (Hungarian, max total cosine).
+
+    Parameters
+    ----------
+    H_a : ndarray of shape (rank_a, n_features)
+    H_b : ndarray of shape (rank_b, n_features)
+
+    Returns
+    -------
+    pairs : ndarray of shape (min(rank_a, rank_b), 2), dtype int
+        ``(i, j)``: component ``i`` of ``H_a`` matched with component ``j`` of ``H_b``, in the
+        order of ``i``; the components of the larger fit left over have no partner.
+    similarity : ndarray of shape (min(rank_a, rank_b),)
+        Cosine similarity of each pair.
+    S : ndarray of shape (rank_a, rank_b)
+        Every cosine similarity (:func:`component_similarity`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> A = np.eye(3)
+    >>> pairs, sim, _ = match_components(A, A[[2, 0]])
+    >>> pairs.tolist(), sim.tolist()
+    ([[0, 1], [2, 0]], [1.0, 1.0])
+    """
+    S = component_similarity(H_a, H_b)
+    rows, cols = linear_sum_assignment(S, maximize=True)
+    order = np.argsort(rows)
+    pairs = np.column_stack([rows[order], cols[order]]).astype(np.intp)
+    return pairs, S[pairs[:, 0], pairs[:, 1]], S

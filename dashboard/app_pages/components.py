@@ -1,8 +1,10 @@
 """Components: work with the last fit. Name its components, see where the samples sit and
-select groups of them, read it as topics, and score new samples against its parts.
+select groups of them, read it as topics, score new samples against its parts, drop or merge
+components and refit, and compare two fits of the session.
 
 Thin: the maths is in nmfcore (sample_map, top_samples, js_distances, classical_mds,
-term_relevance, project), the figures in dashboard.plots, names in dashboard.state.
+term_relevance, project, drop/merge_components, match_components), the figures in
+dashboard.plots, names and the session's fits in dashboard.state.
 """
 from __future__ import annotations
 
@@ -41,7 +43,8 @@ st.caption(f"Last fit of **{ds.name}**: {out.solver} · {out.loss} · rank {out.
 
 # features with meaningful labels (terms, genes, wavelengths; not image pixels)
 has_terms = ds.col_labels is not None and len(ds.col_labels) == m and ds.kind != "image"
-tab_names = ["Names", "Sample map"] + (["Topics"] if has_terms else []) + ["New data"]
+tab_names = ["Names", "Sample map"] + (["Topics"] if has_terms else []) + \
+    ["New data", "Edit & refit", "Compare fits"]
 tabs = dict(zip(tab_names, st.tabs(tab_names)))
 
 
@@ -360,3 +363,126 @@ with tabs["New data"]:
         st.session_state.pop(NEW_WORK, None)
         st.caption("The new samples must be preprocessed like the fitted data (the same "
                    "transforms as on the Data page), or their weights are not comparable.")
+
+
+# ---------------------------------------------------------------------------- edit & refit
+def _edit_and_refit(op: str, W0, H0, new_custom: list, note: str):
+    """Refit from the edited factors with the last fit's settings. Kept components keep
+    their names and a merged one gets both; a warm start keeps every component in its place,
+    so the names go to the refit's components by position (they may move further than a
+    cosine match across unrelated fits would accept)."""
+    settings = {**last["settings"], "rank": int(H0.shape[0]), "note": note}
+    try:
+        with st.spinner(f"Refitting at rank {H0.shape[0]} from the edited factors…"):
+            res = services.refit(ds, key, settings, W0, H0, ("edit", token, op))
+    except ValueError as err:
+        st.error(str(err))
+        return
+    state.rename_components(key, res.H, dict(enumerate(new_custom)))
+    st.session_state["cmp_edit_prev"] = {"token": services.fit_token(res),
+                                         "history": out.history, "rank": out.rank,
+                                         "note": note}
+    state.set_rank(int(H0.shape[0]))
+    state.set_last_fit(settings, res)
+    st.rerun()
+
+
+with tabs["Edit & refit"]:
+    st.markdown("Clean the fit: **drop** components you do not need, or **merge** two that "
+                "describe the same thing (their W columns are added, their H rows averaged by "
+                "weight). The fit then continues from the edited factors (a warm start with "
+                "the same solver and settings); names are kept.")
+    custom = state.custom_names(key, out.H)
+    c = st.columns(2)
+    with c[0].form(f"cmp_drop_form_{token}"):
+        drop = st.multiselect("Components to drop", list(range(out.rank)), format_func=_numbered,
+                              key=f"cmp_drop_{token}")
+        do_drop = st.form_submit_button("Drop and refit", icon=":material/delete:",
+                                        disabled=out.rank < 2)
+    with c[1].form(f"cmp_merge_form_{token}"):
+        a = st.selectbox("Merge", list(range(out.rank)), format_func=_numbered,
+                         key=f"cmp_merge_a_{token}")
+        b = st.selectbox("with", list(range(out.rank)), index=min(1, out.rank - 1),
+                         format_func=_numbered, key=f"cmp_merge_b_{token}")
+        do_merge = st.form_submit_button("Merge and refit", icon=":material/merge:",
+                                         disabled=out.rank < 2)
+    if do_drop:
+        if not drop or len(drop) >= out.rank:
+            st.error("Choose at least one component to drop, and keep at least one.")
+        else:
+            W0, H0 = nmfcore.drop_components(out.W, out.H, drop)
+            kept = [k for k in range(out.rank) if k not in set(drop)]
+            _edit_and_refit(f"drop {sorted(drop)}", W0, H0, [custom[k] for k in kept],
+                            "dropped " + ", ".join(f"C{k + 1}" for k in sorted(drop)))
+    if do_merge:
+        if a == b:
+            st.error("Choose two different components to merge.")
+        else:
+            W0, H0 = nmfcore.merge_components(out.W, out.H, a, b)
+            lo, hi = min(a, b), max(a, b)
+            new_custom = [custom[k] for k in range(out.rank) if k != hi]
+            new_custom[lo] = f"{names[lo]} + {names[hi]}"
+            _edit_and_refit(f"merge {lo} {hi}", W0, H0, new_custom,
+                            f"merged C{lo + 1}+C{hi + 1}")
+    prev = st.session_state.get("cmp_edit_prev")
+    if prev is not None and prev["token"] == token:
+        shift = int(prev["history"]["iteration"][-1])
+        after = {k: np.asarray(v) for k, v in out.history.items()}
+        after["iteration"] = after["iteration"] + shift
+        st.success(f"Refitted at rank {out.rank} ({prev['note']}): relative error "
+                   f"{out.rel_error:.4g} after {out.n_iter} more iterations — {out.message}",
+                   icon=":material/check_circle:")
+        curves = {f"rank {prev['rank']} (before the edit)": prev["history"],
+                  f"rank {out.rank} (after: {prev['note']})": after}
+        c = st.columns(2)
+        c[0].plotly_chart(plots.convergence(curves, y="loss", title="Loss: the refit continues "
+                                            "from the edited start"), key="cmp_edit_loss")
+        c[1].plotly_chart(plots.convergence(curves, y="rel_error", title="Relative error"),
+                          key="cmp_edit_err")
+
+# ---------------------------------------------------------------------------- compare
+with tabs["Compare fits"]:
+    fits = state.session_fits(key)
+    if len(fits) < 2:
+        st.info("Only one fit of this data set so far. Run another on **Fit & factors** (other "
+                "solver, loss, rank or seed) or refit an edited one here, then compare them.",
+                icon=":material/compare:")
+    else:
+        labels = [f["label"] for f in fits]
+        c = st.columns(2)
+        ia = c[0].selectbox("Fit A", range(len(fits)), index=len(fits) - 2,
+                            format_func=labels.__getitem__, key="cmp_cmp_a")
+        ib = c[1].selectbox("Fit B", range(len(fits)), index=len(fits) - 1,
+                            format_func=labels.__getitem__, key="cmp_cmp_b")
+        A, B = fits[ia]["outcome"], fits[ib]["outcome"]
+        na = state.component_labels(ds, key, A.H, remember=A is out)
+        nb = state.component_labels(ds, key, B.H, remember=B is out)
+        pairs, sim, S = nmfcore.match_components(A.H, B.H)
+        st.caption(f"Components matched one to one by cosine similarity (Hungarian): "
+                   f"{len(pairs)} pairs, median similarity {np.median(sim):.3f}"
+                   + (f"; {abs(A.rank - B.rank)} component(s) of the larger fit have no partner"
+                      if A.rank != B.rank else "") + ".")
+        c = st.columns([3, 2])
+        c[0].plotly_chart(plots.heatmap(S, row_labels=[f"A: {x}" for x in na],
+                                        col_labels=[f"B: {x}" for x in nb],
+                                        x_title="fit B", y_title="fit A",
+                                        value_title="cosine", colorscale="Blues",
+                                        show_values=S.size <= 400,
+                                        title="Cosine similarity of the components"),
+                          key="cmp_cmp_sim")
+        c[1].dataframe(pd.DataFrame({"A": [na[i] for i, _ in pairs],
+                                     "B": [nb[j] for _, j in pairs], "cosine": sim}),
+                       hide_index=True, key="cmp_cmp_pairs",
+                       column_config={"cosine": st.column_config.ProgressColumn(
+                           "cosine", min_value=0, max_value=1, format="%.3f")})
+        from nmfcore.alignment import normalize_factors
+
+        Ha = normalize_factors(A.W, A.H)[1][pairs[:, 0]]
+        Hb = normalize_factors(B.W, B.H)[1][pairs[:, 1]]
+        st.plotly_chart(plots.restart_components(
+            np.stack([Ha, Hb]), image_shape=ds.image_shape if ds.kind == "image" else None,
+            feature_names=ds.col_labels, run_names=["fit A", "fit B"],
+            component_titles=[f"{na[i]} ↔ {nb[j]}" if na[i] != nb[j] else na[i]
+                              for i, j in pairs],
+            title="Matched pairs side by side (A above B; unit-norm components)"),
+            key="cmp_cmp_pairs_fig")

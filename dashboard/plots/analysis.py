@@ -110,24 +110,28 @@ def component_grid(H: np.ndarray, *, kind: str = "generic",
 
 def restart_components(Hs: np.ndarray, *, image_shape: Sequence[int] | None = None,
                        feature_names: Sequence | None = None, run_names: Sequence | None = None,
-                       n_top: int = 15, title: str | None = None) -> go.Figure:
+                       n_top: int = 15, title: str | None = None,
+                       component_titles: Sequence | None = None) -> go.Figure:
     """Components of several runs. Images: one row per run, one column per component.
     Otherwise one panel per component with one line per run over the reference run's
-    (first run's) ``n_top`` heaviest features: aligned runs overlap, unaligned ones do not."""
+    (first run's) ``n_top`` heaviest features: aligned runs overlap, unaligned ones do not.
+    ``component_titles``: a title per component (default C1, C2, ...)."""
     Hs = np.asarray(Hs, dtype=float)
     n_runs, r, m = Hs.shape
     runs = list(run_names) if run_names is not None else [f"run {i + 1}" for i in range(n_runs)]
+    ctitles = [str(t) for t in component_titles] if component_titles is not None \
+        else component_names(r)
     if image_shape is not None:
         h, w = int(image_shape[0]), int(image_shape[1])
         fig = make_subplots(rows=n_runs, cols=r, horizontal_spacing=0.005,
                             vertical_spacing=0.02, row_titles=runs,
-                            column_titles=component_names(r))
+                            column_titles=ctitles)
         for i in range(n_runs):
             for k in range(r):
                 img = Hs[i, k].reshape(h, w)
                 fig.add_trace(go.Heatmap(z=img / (img.max() or 1.0), colorscale="Greys",
                                          reversescale=True, zmin=0, zmax=1, showscale=False,
-                                         hovertemplate=f"{runs[i]} · C{k + 1}<br>row %{{y}}, "
+                                         hovertemplate=f"{runs[i]} · {ctitles[k]}<br>row %{{y}}, "
                                                        "col %{x}<extra></extra>"),
                               row=i + 1, col=k + 1)
         fig.update_xaxes(showticklabels=False, constrain="domain")
@@ -139,7 +143,7 @@ def restart_components(Hs: np.ndarray, *, image_shape: Sequence[int] | None = No
         return _layout(fig, title, int(cell * h / w * n_runs + 100))
     names = _labels(feature_names, m, "feature")
     rows, cols = _grid(r, 4)
-    fig = make_subplots(rows=rows, cols=cols, subplot_titles=component_names(r),
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=ctitles,
                         vertical_spacing=0.12 if rows > 1 else 0.05)
     for k in range(r):
         idx = np.argsort(Hs[0, k])[::-1][:n_top] if m > n_top else np.arange(m)
@@ -147,7 +151,7 @@ def restart_components(Hs: np.ndarray, *, image_shape: Sequence[int] | None = No
             fig.add_trace(go.Scatter(x=[names[j] for j in idx], y=Hs[i, k, idx],
                                      mode="lines+markers", name=runs[i], legendgroup=runs[i],
                                      showlegend=k == 0, line=dict(color=color(i)),
-                                     hovertemplate=f"{runs[i]} · C{k + 1}<br>%{{x}}: %{{y:.3g}}"
+                                     hovertemplate=f"{runs[i]} · {ctitles[k]}<br>%{{x}}: %{{y:.3g}}"
                                                    "<extra></extra>"),
                           row=k // cols + 1, col=k % cols + 1)
     fig.update_yaxes(title=None)

@@ -214,3 +214,63 @@ def test_new_images_show_reconstructions(fitted, figures):
     assert not at.exception and not at.error
     grid = _fig(figures, at, "New samples (top)")
     assert grid["layout"]["meta"]["n_images"] == 10
+
+
+def test_merge_and_refit_continues_the_curve_and_keeps_names(fitted, figures):
+    at = fitted("planted")
+    out = at.session_state[LAST_FIT]["outcome"]
+    token = next(t.key for t in at.text_input if t.label == "C1").split("_")[2]
+    _text_input(at, "C1").input("first")
+    _text_input(at, "C4").input("fourth")
+    at.button(key="FormSubmitter:cmp_names_form-Save names").click().run()
+    at.selectbox(key=f"cmp_merge_a_{token}").set_value(1)
+    at.selectbox(key=f"cmp_merge_b_{token}").set_value(2)
+    at.button(key=f"FormSubmitter:cmp_merge_form_{token}-Merge and refit").click().run()
+    assert not at.exception and not at.error
+    new = at.session_state[LAST_FIT]["outcome"]
+    assert new.rank == out.rank - 1 and new.params["init"] == "custom"
+    labels = [t.value for t in at.text_input if t.label.startswith("C")][:new.rank]
+    assert labels[0] == "first" and labels[2] == "fourth"
+    assert " + " in labels[1]                                # the merged one has both names
+    assert any("Refitted at rank 3" in s.value for s in at.success)
+    loss = _fig(figures, at, "Loss: the refit continues")
+    before, after = loss["data"][0], loss["data"][1]
+    assert after["x"][0] == before["x"][-1]                 # continues where it stopped
+    assert abs(after["y"][-1] - new.final_loss) <= 1e-9 * max(new.final_loss, 1)
+    # the rank moved with the fit, and the Export snippet says where the start came from
+    at.switch_page(EXPORT).run()
+    assert not at.exception
+    assert "warm-started from edited factors" in at.code[1].value
+
+
+def test_drop_and_refit_then_compare_the_two_fits(fitted, figures):
+    at = fitted("planted")
+    out = at.session_state[LAST_FIT]["outcome"]
+    token = next(t.key for t in at.text_input if t.label == "C1").split("_")[2]
+    assert any("Only one fit" in i.value for i in at.info)
+    at.multiselect(key=f"cmp_drop_{token}").set_value([3])
+    at.button(key=f"FormSubmitter:cmp_drop_form_{token}-Drop and refit").click().run()
+    assert not at.exception and not at.error
+    new = at.session_state[LAST_FIT]["outcome"]
+    assert new.rank == out.rank - 1
+    sim = _fig(figures, at, "Cosine similarity of the components")
+    z = np.array(sim["data"][0]["z"])
+    assert z.shape == (out.rank, new.rank)                  # A = the first fit, B = the refit
+    assert np.allclose(z, nmfcore.component_similarity(out.H, new.H))
+    pairs = next(d.value for d in at.dataframe if "cosine" in d.value.columns)
+    assert len(pairs) == new.rank and (pairs["cosine"] > 0.9).sum() >= 2   # kept parts stay
+    side = _fig(figures, at, "Matched pairs side by side")
+    assert len(side["data"]) == 2 * new.rank
+
+
+def test_compare_fits_of_different_rank_from_the_fit_page(fitted, figures):
+    at = fitted("planted")
+    at.switch_page(FIT).run()
+    at.number_input(key="fit_rank").set_value(6)
+    at.button(key="FormSubmitter:fit_form-Run fit").click().run()
+    at.switch_page(CMP).run()
+    assert not at.exception
+    z = np.array(_fig(figures, at, "Cosine similarity")["data"][0]["z"])
+    assert z.shape == (4, 6)
+    assert any("2 component(s) of the larger fit have no partner" in c.value
+               for c in at.caption)

@@ -220,3 +220,13 @@ def test_merge_weights_h_by_total_weight():
     assert np.allclose(Wm, [[4.0]]) and np.allclose(Hm, [[0.25, 0.75]])
     with pytest.raises(ValueError, match="two different"):
         nmfcore.merge_components(W, H, 1, 1)
+
+
+def test_match_components_with_unequal_ranks():
+    H = np.array([[1.0, 0, 0, 0], [0, 1.0, 0, 0], [0, 0, 1.0, 1.0]])
+    other = np.array([[0, 0, 2.0, 2.1], [0.0, 0, 0, 1.0], [0.9, 0.1, 0, 0], [0, 3.0, 0, 0]])
+    pairs, sim, S = nmfcore.match_components(H, other)
+    assert pairs.tolist() == [[0, 2], [1, 3], [2, 0]] and S.shape == (3, 4)
+    assert np.allclose(sim, [S[0, 2], 1.0, S[2, 0]]) and sim[2] > 0.99
+    back, sim_b, _ = nmfcore.match_components(other, H)     # the other way round: 3 pairs
+    assert sorted(map(tuple, back.tolist())) == [(0, 2), (2, 0), (3, 1)]
