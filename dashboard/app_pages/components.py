@@ -23,6 +23,10 @@ MAP_KEY = "cmp_map"
 TOPIC_MAP_KEY = "cmp_topic_map"
 NEW_WORK = "cmp_new_work"     # the uploaded new samples: {"key", "ds", "mask", "log", "notes"}
 MAX_TABLE = 500               # rows of the selection table shown (all go into the CSV)
+# Remedies that change the columns (or need a masked fit) cannot apply to new samples, which
+# must keep the fitted features.
+COLUMN_REMEDIES = {"drop_zero_cols", "drop_nonfinite_cols", "drop_constant_cols", "transpose",
+                   "nan_as_missing"}
 
 st.title("Components")
 ds, key = state.require_dataset()
@@ -70,7 +74,7 @@ def _sample_table(idx) -> pd.DataFrame:
     M = np.asarray(mem.P)[idx]
     dom = [names[k] if M[i].sum() > 0 else "none" for i, k in enumerate(M.argmax(axis=1))]
     table = {"sample": [rows[i] for i in idx], "dominant": dom,
-             "share": M.max(axis=1) if len(idx) else []}
+             "dominant share": M.max(axis=1) if len(idx) else []}
     if ds.classes is not None:
         table["known label"] = [str(ds.classes[i]) for i in idx]
     if has_terms:
@@ -165,7 +169,7 @@ with tabs["Sample map"]:
         st.dataframe(table.head(MAX_TABLE), hide_index=True, key="cmp_sel_table",
                      column_config={c: st.column_config.ProgressColumn(c, min_value=0,
                                                                        max_value=1, format="%.2f")
-                                    for c in ["share"] + list(names)})
+                                    for c in ["dominant share"] + list(names)})
         st.download_button("selected samples (CSV)", table.to_csv(index=False),
                            "selected_samples.csv", "text/csv", on_click="ignore",
                            key="cmp_sel_csv", icon=":material/download:")
@@ -235,12 +239,11 @@ if has_terms:
                                                  f"(λ = {lam:.2f})"), key="cmp_terms")
         st.markdown(f"**Top documents of {names[topic]}**")
         docs = nmfcore.top_samples(out.W, topic, 10)
-        st.dataframe(_sample_table(docs)[["sample", "share", "top features"]
-                                                 + (["known label"] if ds.classes is not None
-                                                    else [])],
+        st.dataframe(_sample_table(docs)[["sample", names[topic], "top features"]
+                                         + (["known label"] if ds.classes is not None else [])],
                      hide_index=True, key="cmp_topic_docs",
-                     column_config={"share": st.column_config.ProgressColumn(
-                         "share", min_value=0, max_value=1, format="%.2f")})
+                     column_config={names[topic]: st.column_config.ProgressColumn(
+                         f"share of {names[topic]}", min_value=0, max_value=1, format="%.2f")})
         share_table = pd.DataFrame({"topic": names, "share of weight": tv["shares"]})
         with st.expander("Topic shares (table)"):
             st.dataframe(share_table, hide_index=True)
@@ -296,13 +299,16 @@ with tabs["New data"]:
             if work["error"]:
                 st.error(work["error"])
             report = preprocess.validate(new.X, work["mask"])
-            show = {"error": st.error, "warning": st.warning, "info": st.info}
+            show = {"error": st.error, "warning": st.warning}
             for p in report.problems:
-                fixes = "; ".join(f"**{r.label}**: {r.effect}" for r in p.remedies)
+                if p.severity not in show:   # e.g. all-zero columns: harmless for projection
+                    continue
+                remedies = [r for r in p.remedies if r.name not in COLUMN_REMEDIES]
+                fixes = "; ".join(f"**{r.label}**: {r.effect}" for r in remedies)
                 show[p.severity](p.message + (f"  \nRemedies: {fixes}." if fixes else ""))
-                if p.remedies:
-                    cols = st.columns(len(p.remedies))
-                    for col, r in zip(cols, p.remedies):
+                if remedies:
+                    cols = st.columns(len(remedies))
+                    for col, r in zip(cols, remedies):
                         col.button(r.label, key=f"cmp_fix_{p.code}_{r.name}", on_click=_remedy,
                                    args=(r.name,))
             if work["log"]:
