@@ -227,10 +227,11 @@ if has_terms:
         idx = nmfcore.top_terms(out.H, topic, lam=lam, n=n_terms, term_prob=tv["term_prob"])
         labels = [str(ds.col_labels[j]) for j in idx]
         left.plotly_chart(plots.topic_map(tv["coords"], tv["shares"], names, selected=topic,
-                                          title="Intertopic distance map (click a bubble)"),
+                                          title="Intertopic distance map"),
                           key=TOPIC_MAP_KEY, on_select=_pick_topic, selection_mode="points")
-        left.caption("Distances: Jensen–Shannon between the topics' term distributions (rows "
-                     "of H normalised), laid out by classical MDS. Bubble area: the topic's "
+        left.caption("Click a bubble to select its topic. Distances: Jensen–Shannon between "
+                     "the topics' term distributions (rows of H normalised), laid out by "
+                     "classical MDS. Bubble area: the topic's "
                      "share of the total weight. Bars: a term's total in W H (grey) and the "
                      "part this topic accounts for (red).")
         right.plotly_chart(plots.term_bars(labels, tv["in_topic"][topic, idx],

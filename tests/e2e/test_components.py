@@ -162,3 +162,13 @@ def test_lambda_slider_changes_the_term_bars(page, shot):
     assert after != before and len(after) == len(before)
     no_exception(page)
     shot(page, "components-topics-lambda0")
+
+    # clicking a bubble of the intertopic map selects that topic
+    tmap = page.locator(f"{CHART}:visible").filter(
+        has=page.locator("text", has_text="Intertopic distance map"))
+    tmap.locator(".scatterlayer .point").nth(2).click(force=True)
+    expect(page.get_by_text(re.compile(r"Top \d+ terms of C3 · "))).to_be_visible(timeout=LONG)
+    idle(page)
+    assert _term_labels(page) != after
+    no_exception(page)
+    shot(page, "components-topics-clicked")
