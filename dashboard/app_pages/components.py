@@ -165,8 +165,10 @@ with tabs["Sample map"]:
                 "under **Top samples of**.", icon=":material/touch_app:")
     else:
         st.markdown(f"**{what}**")
-        table = _sample_table(sel)
-        st.dataframe(table.head(MAX_TABLE), hide_index=True, key="cmp_sel_table",
+        if len(sel) > MAX_TABLE:
+            st.caption(f"The table lists the first {MAX_TABLE} of them.")
+        table = _sample_table(sel[:MAX_TABLE])
+        st.dataframe(table, hide_index=True, key="cmp_sel_table",
                      column_config={c: st.column_config.ProgressColumn(c, min_value=0,
                                                                        max_value=1, format="%.2f")
                                     for c in ["dominant share"] + list(names)})
@@ -189,7 +191,9 @@ with tabs["Sample map"]:
                                              "originals (top), reconstructions W H (bottom)"),
                             key="cmp_sel_images")
         elif has_terms:
-            mean = np.nan_to_num(_dense_rows(ds.X, sel)).mean(axis=0)
+            block = ds.X[np.asarray(sel)]          # sparse stays sparse: no dense copy
+            mean = np.nan_to_num(np.asarray(block.mean(axis=0) if hasattr(block, "toarray")
+                                            else np.nanmean(block, axis=0)).ravel())
             st.plotly_chart(plots.top_features(mean[None, :], ds.col_labels, n_top=15, ncols=1,
                                                titles=["selection"], value_title="mean value",
                                                title="What the selected samples share (mean "
@@ -328,7 +332,8 @@ with tabs["New data"]:
                     W_new, err_new = services.project_new(out, matched.X, dtoken)
                 except ValueError as err:
                     st.error(str(err))
-                    st.stop()
+                    matched = None
+            if matched is not None:
                 err_train = services.training_errors(ds, out)
                 new_rows = [str(x) for x in matched.row_labels] if matched.row_labels else \
                     [f"new {i}" for i in range(W_new.shape[0])]

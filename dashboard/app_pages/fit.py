@@ -130,6 +130,7 @@ with tab_mem:
                    "cluster holds one class), entropy (0 is best), adjusted Rand (1 = same "
                    "partition, about 0 = chance).")
         counts, clusters, classes = view["table"]
+        clusters = [names[int(c[1:]) - 1] if c != "none" else c for c in clusters]  # "C3"
         st.plotly_chart(plots.heatmap(counts, row_labels=clusters, col_labels=classes,
                                       x_title="known label", y_title="cluster",
                                       value_title="samples", colorscale="Blues",
