@@ -274,3 +274,31 @@ def test_compare_fits_of_different_rank_from_the_fit_page(fitted, figures):
     assert z.shape == (4, 6)
     assert any("2 component(s) of the larger fit have no partner" in c.value
                for c in at.caption)
+
+
+@pytest.mark.reliability
+def test_components_page_on_a_masked_fit_of_data_with_missing_cells(app_test, figures):
+    rng = np.random.default_rng(0)
+    X = rng.random((30, 3)) @ rng.random((3, 8))
+    X[2, 3] = X[7, 1] = np.nan
+    frame = pd.DataFrame(X, columns=[f"g{j}" for j in range(8)])
+    at = app_test.run()
+    at.radio(key="data_mode").set_value("Upload a file").run()
+    at.file_uploader(key="data_upload").set_value(
+        ("gaps.csv", frame.to_csv(index=False, na_rep="").encode(), "text/csv")).run()
+    fix = next(b for b in at.button if b.key and b.key.endswith("nan_as_missing"))
+    fix.click().run()
+    assert not at.exception
+    at.switch_page(FIT).run()
+    assert not at.exception and not at.error
+    at.switch_page(CMP).run()
+    assert not at.exception and not at.error
+    at.selectbox(key="cmp_top").set_value(0).run()
+    assert not at.exception
+    table = next(d.value for d in at.dataframe if "dominant" in d.value.columns)
+    assert len(table) > 0
+    new = frame.iloc[:5].fillna(0.0)
+    at.file_uploader(key="cmp_new_upload").set_value(
+        ("new.csv", new.to_csv(index=False).encode(), "text/csv")).run()
+    assert not at.exception and not at.error
+    assert {m.label: m.value for m in at.metric}["new samples"] == "5"
