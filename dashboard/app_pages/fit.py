@@ -1,4 +1,6 @@
 """Fit & factors: one factorization of the current data set and everything it says."""
+import dataclasses
+
 import streamlit as st
 
 from dashboard import choices, jobs, plots, services, state
@@ -115,6 +117,11 @@ with tab_fac:
                                     sort_rows=True, robust=True,
                                     title="H (transposed): features × components"))
 with tab_mem:
+    label_columns = ds.extras.get("label_columns") or {}
+    if len(label_columns) > 1:     # e.g. an AnnData file's categorical obs columns
+        col = st.selectbox("Known labels", list(label_columns), key="fit_labels",
+                           help="Which of the file's categorical columns to compare with.")
+        ds = dataclasses.replace(ds, classes=label_columns[col])
     view = services.factor_view(ds, out)
     st.plotly_chart(plots.memberships(view["M"], row_labels=ds.row_labels, classes=ds.classes,
                                       title="Soft memberships (rows of W normalised to 1)"))
