@@ -3,7 +3,7 @@ import dataclasses
 
 import streamlit as st
 
-from dashboard import choices, jobs, plots, services, state
+from dashboard import choices, exports, jobs, plots, services, state
 
 st.title("Fit & factors")
 ds, key = state.require_dataset()
@@ -116,6 +116,19 @@ with tab_fac:
                                     x_title="component", y_title="feature", value_title="weight",
                                     sort_rows=True, robust=True,
                                     title="H (transposed): features × components"))
+    if ds.col_labels and ds.kind != "image":
+        st.subheader("Feature programs")
+        st.caption("Each component's top features, with their weight and a z-score of that "
+                   "weight across components: near 0 for a feature every component uses, high "
+                   "for one that marks this component (cNMF's gene spectra score).")
+        n_top = st.slider("Top features per component", 5, min(50, len(ds.col_labels)),
+                          min(10, len(ds.col_labels)), key="fit_ntop") \
+            if len(ds.col_labels) > 5 else len(ds.col_labels)
+        csv_text = exports.feature_programs_csv(out.H, ds.col_labels, n_top)
+        st.dataframe(exports.csv_frame(csv_text), hide_index=True, height=260)
+        st.download_button("Feature programs (CSV)", csv_text, "feature_programs.csv",
+                           "text/csv", key="fit_programs_csv", on_click="ignore",
+                           icon=":material/download:")
 with tab_mem:
     label_columns = ds.extras.get("label_columns") or {}
     if len(label_columns) > 1:     # e.g. an AnnData file's categorical obs columns

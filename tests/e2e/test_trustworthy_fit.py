@@ -42,3 +42,22 @@ def test_swimmer_fit_recovers_all_parts_and_a_random_start_is_called_a_local_min
     idle(page)
     no_exception(page)
     shot(page, "fit-swimmer-local-minimum")
+
+
+def test_feature_programs_download_on_text(page, shot):
+    from tests.e2e.test_explore import choose_demo
+
+    choose_demo(page, "text")
+    go(page, "Fit & factors", "Fit & factors")
+    expect(page.get_by_test_id("stAlertContentSuccess")).to_be_visible(timeout=LONG)
+    page.get_by_role("tab", name="Factors W and H").click()
+    expect(page.get_by_role("heading", name="Feature programs")).to_be_visible(timeout=LONG)
+    idle(page)
+    shot(page, "fit-feature-programs")
+    with page.expect_download() as dl:
+        page.get_by_test_id("stDownloadButton").filter(has_text="Feature programs") \
+            .get_by_role("button").click()
+    lines = open(dl.value.path()).read().splitlines()
+    assert lines[0] == "component,rank,feature,weight,zscore"
+    assert len(lines) > 10 and lines[1].startswith("C1,1,")
+    no_exception(page)
