@@ -3,7 +3,7 @@ import streamlit as st
 
 import nmfcore
 
-from dashboard import choices, jobs, plots, services, state, texts
+from dashboard import choices, compute, jobs, plots, services, state, texts
 
 st.title("Choose the rank")
 ds, key = state.require_dataset()
@@ -32,6 +32,9 @@ with st.form("rank_form"):
     run = st.form_submit_button("Run sweep", type="primary", icon=":material/play_arrow:")
 
 job = state.get_job("rank")
+if run and compute.unavailable():
+    st.error(compute.unavailable() + " (Compute, in the sidebar)", icon=":material/cloud_off:")
+    run = False
 if run:
     if job is not None:
         job.stop()

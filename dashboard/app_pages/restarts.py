@@ -3,7 +3,7 @@ import streamlit as st
 
 from nmfcore.teaching import ambiguity_demo
 
-from dashboard import choices, jobs, plots, services, state
+from dashboard import choices, compute, jobs, plots, services, state
 
 st.title("Restarts & non-uniqueness")
 ds, key = state.require_dataset()
@@ -30,6 +30,9 @@ with st.form("rst_form"):
                                 on_click=lambda: state.set_rank(st.session_state["rst_rank"]))
 
 job = state.get_job("restarts")
+if run and compute.unavailable():
+    st.error(compute.unavailable() + " (Compute, in the sidebar)", icon=":material/cloud_off:")
+    run = False
 if run:
     if job is not None:
         job.stop()
