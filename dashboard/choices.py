@@ -128,3 +128,13 @@ def _input(col, o, key: str):
     v = col.number_input(o.name, min_value=lo, max_value=hi, value=cast(o.default), step=step,
                          format=fmt, key=key, help=help_)
     return cast(v)
+
+
+def stopping_inputs(prefix: str, tol_col, gtol_col) -> tuple[float, float]:
+    """The stopping rule's two widgets (``tol``, ``gtol``) in the given columns, with
+    nmfcore's defaults and help; keys ``f"{prefix}_tol"`` and ``f"{prefix}_gtol"``."""
+    tol = tol_col.number_input("tol (quiet loss decrease)", 0.0, 1.0, DEFAULT_TOL,
+                               key=f"{prefix}_tol", format="%.1e", help=TOL_HELP)
+    gtol = gtol_col.number_input("gtol (projected gradient)", 0.0, 1.0, DEFAULT_GTOL,
+                                 key=f"{prefix}_gtol", format="%.1e", help=GTOL_HELP)
+    return float(tol), float(gtol)

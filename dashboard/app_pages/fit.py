@@ -28,10 +28,7 @@ with st.form("fit_form"):
     c = st.columns(5)
     max_iter = c[0].number_input("Iterations (max)", 1, 20000, choices.DEFAULT_MAX_ITER,
                                  key="fit_iter")
-    tol = c[1].number_input("tol (quiet loss decrease)", 0.0, 1.0, choices.DEFAULT_TOL,
-                            key="fit_tol", format="%.1e", help=choices.TOL_HELP)
-    gtol = c[2].number_input("gtol (projected gradient)", 0.0, 1.0, choices.DEFAULT_GTOL,
-                             key="fit_gtol", format="%.1e", help=choices.GTOL_HELP)
+    tol, gtol = choices.stopping_inputs("fit", c[1], c[2])
     l1 = c[3].number_input("L1 penalty", 0.0, 1e4, 0.0, key="fit_l1", format="%.3g")
     l2 = c[4].number_input("L2 penalty", 0.0, 1e4, 0.0, key="fit_l2", format="%.3g")
     options = choices.option_inputs("fit", names)   # only the chosen solver's are used

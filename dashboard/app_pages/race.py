@@ -25,10 +25,7 @@ with st.form("race_form"):
     max_time = c[3].number_input("Time limit per solver (s, 0 = none)", 0.0, 600.0, 0.0,
                                  key="race_time")
     c = st.columns(5)
-    tol = c[0].number_input("tol (quiet loss decrease)", 0.0, 1.0, choices.DEFAULT_TOL,
-                            key="race_tol", format="%.1e", help=choices.TOL_HELP)
-    gtol = c[1].number_input("gtol (projected gradient)", 0.0, 1.0, choices.DEFAULT_GTOL,
-                             key="race_gtol", format="%.1e", help=choices.GTOL_HELP)
+    tol, gtol = choices.stopping_inputs("race", c[0], c[1])
     l1 = c[2].number_input("L1 penalty", 0.0, 1e4, 0.0, key="race_l1", format="%.3g")
     l2 = c[3].number_input("L2 penalty", 0.0, 1e4, 0.0, key="race_l2", format="%.3g")
     seed = c[4].number_input("Seed", 0, 2**31 - 1, 0, key="race_seed")
