@@ -329,7 +329,9 @@ def _run(engine, data, max_iter, tol, gtol, max_time, callback, root, loss_scale
         if not revived and it % every and tol > 0 and prev - obj < tol * max(obj, _EXACT * first):
             # about to test for convergence between two scheduled upkeeps: upkeep first, so
             # a dead or duplicated component is not called converged
+            t = time.perf_counter()
             kept = engine.upkeep(obj)
+            elapsed += time.perf_counter() - t
             if kept is not None:
                 revived, obj, sq = kept
                 info["revived"] += revived
