@@ -76,3 +76,35 @@ def test_cli_dask_flag_sets_the_default_and_refuses_a_bad_address(monkeypatch, c
     assert seen[compute.ENV] == "tcp://127.0.0.1:8786"
     assert cli.main(["--dask", "nonsense"]) == 2
     assert "not a Dask scheduler address" in capsys.readouterr().err
+
+
+def test_stop_cancels_the_clusters_tasks(monkeypatch, cluster):
+    import time
+
+    import distributed
+    from nmfcore.datasets import load_demo
+
+    from dashboard import services
+
+    monkeypatch.setattr(compute, "executor", lambda: cluster.scheduler_address)
+    ds = load_demo("planted")
+    settings = {"rank": 4, "n_restarts": 40, "solver": "mu", "init": "random",
+                "max_iter": 4000, "tol": 0.0, "random_state": 0, "n_jobs": 1}
+    job = services.start_restarts(ds, "planted-stop", settings)
+    deadline = time.monotonic() + 60
+    while job.snapshot().get("done", 0) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert job.snapshot().get("done", 0) >= 2, "restarts never progressed on the cluster"
+    job.stop()
+    assert job.wait(60) and job.stopped and job.error is None
+    assert job.result is not None and 2 <= len(job.result.losses) < 40   # what finished is kept
+
+    def busy(dask_scheduler):
+        return sum(len(ws.processing) for ws in dask_scheduler.workers.values())
+
+    with distributed.Client(cluster.scheduler_address) as c:
+        for _ in range(50):                       # cancellation reaches the workers quickly
+            if c.run_on_scheduler(busy) == 0:
+                break
+            time.sleep(0.1)
+        assert c.run_on_scheduler(busy) == 0       # no task left running
