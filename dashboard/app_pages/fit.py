@@ -1,7 +1,7 @@
 """Fit & factors: one factorization of the current data set and everything it says."""
 import streamlit as st
 
-from dashboard import choices, jobs, plots, services, state
+from dashboard import audio_view, choices, jobs, plots, services, state
 
 st.title("Fit & factors")
 ds, key = state.require_dataset()
@@ -141,3 +141,6 @@ with tab_rec:
                                          if ds.kind == "image" else None,
                                          feature_names=ds.col_labels,
                                          title=f"{labels[i]}: original vs W H"))
+
+if audio_view.playable(ds):     # audio data: hear each component
+    audio_view.panel(ds, out, key=f"fit_audio_{key}")
