@@ -53,9 +53,10 @@ x = np.linspace(0.01, 4.0, 400)
 st.plotly_chart(figures.beta_curves(x, {f"β = {b:g}": audio.beta_divergence_curve(x, b)
                                         for b in (2.0, 1.5, 1.0, 0.5, 0.0)}),
                 key="l13_curves")
-st.caption("d_β(x | 1): how much fitting 1 where the data hold x costs. β = 2 is a symmetric "
-           "parabola; the smaller β, the more an under-estimate (x above the fit) costs "
-           "compared with an over-estimate, and the less the scale of x matters.")
+st.caption("d_β(x | 1): what fitting 1 costs where the data hold x. β = 2 is a symmetric "
+           "parabola (only the difference counts). The smaller β, the more the ratio x / 1 "
+           "counts instead: a fit far above small data (left) costs more, one below large data "
+           "(right) less, so quiet cells are fitted as carefully as loud ones.")
 
 results = {label: separation(b) for label, b in BETAS.items()}
 notes = list(e["notes"])
