@@ -386,7 +386,8 @@ class MultiplicativeUpdates(Solver):
         m, n = self._data.shape
         rows = max(1, min(m, self.BLOCK_CELLS // n))
         self._bblocks = [(a, min(a + rows, m)) for a in range(0, m, rows)]
-        self._bbuf = np.empty((3, rows, n), dtype=self._W.dtype)
+        self._bbuf = np.empty((4, rows, n), dtype=self._W.dtype)
+        self._bfloor_always = False
         self._gamma = losses.mm_exponent(beta)
         self._bfloor = losses.beta_floor(self._W.dtype, beta)
         self._xblocks = [self.X[a:b] for a, b in self._bblocks] if self.sparse else None
@@ -414,15 +415,18 @@ class MultiplicativeUpdates(Solver):
         return self.X[a:b]
 
     def _beta_block(self, WI, XI, MI, acc=None):
-        """For the rows WI of W at the current H: ``Q = M o WH^(beta-1)`` (in buffer 2) and
-        ``R = X o WH^(beta-2)`` (in buffer 1); with ``acc`` (a list) also adds the block's
-        ``<X, WH>``, ``sum M o Q o WH``, ``<X, Q>``, ``sum M log WH`` and masked squared error."""
+        """For the rows WI of W at the current H: ``Q = M o WH^(beta-1)`` and
+        ``R = X o WH^(beta-2)`` (block buffers 2 and 3); with ``acc`` (a list) also adds the
+        block's ``<X, WH>``, ``sum M o Q o WH``, ``<X, Q>``, ``sum M log WH`` and masked
+        squared error. One power per cell, then products only."""
         beta, k = self.beta, WI.shape[0]
-        Y, Q = self._bbuf[1, :k], self._bbuf[2, :k]
+        Y, Q, R = self._bbuf[1, :k], self._bbuf[2, :k], self._bbuf[3, :k]
         np.matmul(WI, self._H, out=Y)
-        if self._bfloor:
+        if self._bfloor and (self._bfloor_always or Y.min() < self._bfloor):
+            self._bfloor_always = True      # once needed (exact zeros in W H), always applied
             np.maximum(Y, self._bfloor, out=Y)
-        np.power(Y, beta - 2.0, out=Q)
+        _power(Y, beta - 2.0, Q)
+        np.multiply(XI, Q, out=R)           # X is 0 at missing cells: R carries the mask
         Q *= Y
         if MI is not None:
             Q *= MI
@@ -434,13 +438,11 @@ class MultiplicativeUpdates(Solver):
                 D *= MI
                 acc[4] += float(np.vdot(D, D))
             acc[1] += float(np.vdot(Q, Y))
-            acc[2] += float(np.vdot(XI, Q))
+            acc[2] += float(np.vdot(R, Y))
             if beta == 0.0:
                 L = np.log(Y)
                 acc[3] += float(L.sum() if MI is None else np.vdot(L, MI))
-        np.divide(Q, Y, out=Y)
-        Y *= XI                       # X is 0 at missing cells: R carries the mask
-        return Q, Y
+        return Q, R
 
     def _apply_mm(self, F, numer, denom):
         """``F *= (numer / max(denom + l2 F + l1, delta)) ** gamma`` in place."""
@@ -486,3 +488,28 @@ class MultiplicativeUpdates(Solver):
         evaluation) at the new H."""
         self._apply_mm(self._H, self._bnum, self._bden)
         return self._beta_sweep(update_w=True)
+
+
+def _power(Y: np.ndarray, e: float, out: np.ndarray) -> np.ndarray:
+    """``Y ** e`` into ``out`` (positive Y), by reciprocals, square roots and products for
+    the exponents of the usual betas (0, 0.5, 1.5, 2.5, 3): several times faster than the
+    general power, equal to it to round-off."""
+    if e == -2.0:                       # Itakura-Saito
+        np.reciprocal(Y, out=out)
+        out *= out
+    elif e == -1.0:
+        np.reciprocal(Y, out=out)
+    elif e == -0.5:                     # beta = 1.5
+        np.sqrt(Y, out=out)
+        np.reciprocal(out, out=out)
+    elif e == -1.5:                     # beta = 0.5
+        np.sqrt(Y, out=out)
+        out *= Y
+        np.reciprocal(out, out=out)
+    elif e == 0.5:
+        np.sqrt(Y, out=out)
+    elif e == 1.0:
+        np.copyto(out, Y)
+    else:
+        np.power(Y, e, out=out)
+    return out
