@@ -24,6 +24,9 @@ TOL_HELP = ("An iteration is quiet when the loss fell by less than tol of itself
 GTOL_HELP = ("At quiet iterations the projected gradient is measured: converged when it is "
              "below gtol of its start, stalled when the loss stays quiet above that.")
 DEFAULT_LOSS = "frobenius"
+DEFAULT_BETA = 1.5        # the β offered for loss "beta": between KL and Frobenius
+BETA_HELP = ("Used when Loss is beta: the β of the β-divergence (0 Itakura-Saito, 1 KL, "
+             "2 Frobenius, any value between or beyond). β ≤ 0 needs data without zeros.")
 DEFAULT_INIT = "nndsvda"
 DEFAULT_RACE = ("MU-Frobenius", "MU-KL", "projected SGD", "HALS")
 CPUS = os.cpu_count() or 1
@@ -41,6 +44,18 @@ def solvers(masked: bool = False) -> list[str]:
 
 def losses() -> list[str]:
     return list(nmfcore.LOSSES)
+
+
+def loss_inputs(prefix: str, col_loss, col_beta=None) -> dict:
+    """The Loss menu and its β number input (keys ``{prefix}_loss``, ``{prefix}_beta``) in the
+    given columns; returns the factorize keywords: ``{"loss"}`` plus ``"beta"`` for "beta"."""
+    names = losses()
+    loss = col_loss.selectbox("Loss", names, index=index(names, DEFAULT_LOSS),
+                              key=f"{prefix}_loss", help=loss_help())
+    beta = (col_beta or col_loss).number_input("β (loss = beta)", -2.0, 4.0, DEFAULT_BETA,
+                                               step=0.25, format="%.3g", key=f"{prefix}_beta",
+                                               help=BETA_HELP)
+    return {"loss": loss, **({"beta": float(beta)} if loss == "beta" else {})}
 
 
 def inits() -> list[str]:

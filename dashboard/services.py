@@ -17,6 +17,7 @@ import os
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse as sp
 import streamlit as st
 
 import nmfcore
@@ -107,8 +108,13 @@ def start_fit(ds: Dataset, key: str, settings: dict) -> Job:
 
 
 def race_choices(ds: Dataset) -> list[str]:
-    """Race entries usable on ``ds`` (with missing cells only solvers that can mask them)."""
-    return list(choices.race_entries(masked=bool(ds.extras.get("missing"))))
+    """Race entries usable on ``ds`` (with missing cells only solvers that can mask them;
+    Itakura-Saito only when X has no zeros, which it cannot fit)."""
+    entries = choices.race_entries(masked=bool(ds.extras.get("missing")))
+    X = ds.X
+    zeros = X.nnz < X.shape[0] * X.shape[1] or (X.data == 0).any() if sp.issparse(X) \
+        else bool(np.any(np.asarray(X) == 0))
+    return [name for name, e in entries.items() if not (zeros and e["loss"] == "itakura-saito")]
 
 
 def race_entries(race: dict) -> list[tuple[str, dict]]:
@@ -122,6 +128,8 @@ def race_entries(race: dict) -> list[tuple[str, dict]]:
     out = []
     for name in race["solvers"]:
         kw = dict(common, **entries[name])
+        if kw["loss"] == "beta":
+            kw["beta"] = float(race.get("beta", choices.DEFAULT_BETA))
         cls = nmfcore.SOLVERS[kw["solver"]]
         kw.update({k: race[k] for k in cls.options if race.get(k) is not None})
         kw.update(race.get("options", {}).get(kw["solver"], {}))

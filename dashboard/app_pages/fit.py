@@ -3,7 +3,7 @@ import dataclasses
 
 import streamlit as st
 
-from dashboard import choices, exports, jobs, plots, services, state
+from dashboard import audio_view, choices, exports, jobs, plots, services, state
 
 st.title("Fit & factors")
 ds, key = state.require_dataset()
@@ -16,10 +16,7 @@ with st.form("fit_form"):
     names = choices.solvers()
     solver = c[0].selectbox("Solver", names, index=choices.index(names, choices.default_solver()),
                             key="fit_solver", help=choices.solver_help())
-    loss_names = choices.losses()
-    loss = c[1].selectbox("Loss", loss_names,
-                          index=choices.index(loss_names, choices.DEFAULT_LOSS), key="fit_loss",
-                          help=choices.loss_help())
+    loss_kw = choices.loss_inputs("fit", c[1])
     c[2].number_input("Rank", 1, min(n, m), key="fit_rank", help="Shared with the other pages.")
     init_names = choices.inits()
     init = c[3].selectbox("Initialisation", init_names,
@@ -35,7 +32,7 @@ with st.form("fit_form"):
     run = st.form_submit_button("Run fit", type="primary", icon=":material/play_arrow:",
                                 on_click=lambda: state.set_rank(st.session_state["fit_rank"]))
 
-settings = {"rank": int(state.get_rank()), "solver": solver, "loss": loss, "init": init,
+settings = {"rank": int(state.get_rank()), "solver": solver, **loss_kw, "init": init,
             "max_iter": int(max_iter), "tol": float(tol), "gtol": float(gtol), "l1": float(l1),
             "l2": float(l2),
             "random_state": int(seed), **options[solver]}
@@ -161,3 +158,6 @@ with tab_rec:
                                          if ds.kind == "image" else None,
                                          feature_names=ds.col_labels,
                                          title=f"{labels[i]}: original vs W H"))
+
+if audio_view.playable(ds):     # audio data: hear each component
+    audio_view.panel(ds, out, key=f"fit_audio_{key}")

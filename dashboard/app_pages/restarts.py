@@ -20,6 +20,7 @@ with st.form("rst_form"):
     names = choices.solvers()
     solver = c[2].selectbox("Solver", names, index=choices.index(names, choices.default_solver()),
                             key="rst_solver", help=choices.solver_help())
+    loss_kw = choices.loss_inputs("rst", c[2])
     max_iter = c[3].number_input("Iterations per run", 1, 5000, choices.DEFAULT_MAX_ITER,
                                  key="rst_iter")
     seed = c[4].number_input("Root seed", 0, 2**31 - 1, 0, key="rst_seed")
@@ -36,7 +37,7 @@ if run and compute.unavailable():
 if run:
     if job is not None:
         job.stop()
-    settings = {"rank": state.get_rank(), "n_restarts": int(n_restarts), "solver": solver,
+    settings = {"rank": state.get_rank(), "n_restarts": int(n_restarts), "solver": solver, **loss_kw,
                 "init": "random", "max_iter": int(max_iter), "tol": choices.DEFAULT_TOL,
                 "gtol": choices.DEFAULT_GTOL,
                 "random_state": int(seed), "n_jobs": int(n_jobs), **options[solver]}
