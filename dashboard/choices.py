@@ -24,6 +24,9 @@ TOL_HELP = ("An iteration is quiet when the loss fell by less than tol of itself
 GTOL_HELP = ("At quiet iterations the projected gradient is measured: converged when it is "
              "below gtol of its start, stalled when the loss stays quiet above that.")
 DEFAULT_LOSS = "frobenius"
+DEFAULT_BETA = 1.5        # the β offered for loss "beta": between KL and Frobenius
+BETA_HELP = ("Used when Loss is beta: the β of the β-divergence (0 Itakura-Saito, 1 KL, "
+             "2 Frobenius, any value between or beyond). β ≤ 0 needs data without zeros.")
 DEFAULT_INIT = "nndsvda"
 DEFAULT_RACE = ("MU-Frobenius", "MU-KL", "projected SGD", "HALS")
 CPUS = os.cpu_count() or 1
@@ -41,6 +44,18 @@ def solvers(masked: bool = False) -> list[str]:
 
 def losses() -> list[str]:
     return list(nmfcore.LOSSES)
+
+
+def loss_inputs(prefix: str, col_loss, col_beta=None) -> dict:
+    """The Loss menu and its β number input (keys ``{prefix}_loss``, ``{prefix}_beta``) in the
+    given columns; returns the factorize keywords: ``{"loss"}`` plus ``"beta"`` for "beta"."""
+    names = losses()
+    loss = col_loss.selectbox("Loss", names, index=index(names, DEFAULT_LOSS),
+                              key=f"{prefix}_loss", help=loss_help())
+    beta = (col_beta or col_loss).number_input("β (loss = beta)", -2.0, 4.0, DEFAULT_BETA,
+                                               step=0.25, format="%.3g", key=f"{prefix}_beta",
+                                               help=BETA_HELP)
+    return {"loss": loss, **({"beta": float(beta)} if loss == "beta" else {})}
 
 
 def inits() -> list[str]:
@@ -128,3 +143,13 @@ def _input(col, o, key: str):
     v = col.number_input(o.name, min_value=lo, max_value=hi, value=cast(o.default), step=step,
                          format=fmt, key=key, help=help_)
     return cast(v)
+
+
+def stopping_inputs(prefix: str, tol_col, gtol_col) -> tuple[float, float]:
+    """The stopping rule's two widgets (``tol``, ``gtol``) in the given columns, with
+    nmfcore's defaults and help; keys ``f"{prefix}_tol"`` and ``f"{prefix}_gtol"``."""
+    tol = tol_col.number_input("tol (quiet loss decrease)", 0.0, 1.0, DEFAULT_TOL,
+                               key=f"{prefix}_tol", format="%.1e", help=TOL_HELP)
+    gtol = gtol_col.number_input("gtol (projected gradient)", 0.0, 1.0, DEFAULT_GTOL,
+                                 key=f"{prefix}_gtol", format="%.1e", help=GTOL_HELP)
+    return float(tol), float(gtol)

@@ -81,6 +81,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8501)
     parser.add_argument("--address", default="127.0.0.1",
                         help="interface to bind (default: loopback only)")
+    parser.add_argument("--dask", metavar="ADDRESS",
+                        help="run restarts and rank sweeps on the Dask scheduler at ADDRESS "
+                             "(e.g. tcp://127.0.0.1:8786); also $NMF_EXPLORER_DASK")
     parser.add_argument("--version", action="version", version=f"nmf-explorer {version()}")
     args = parser.parse_args(argv)
     env = dict(os.environ, NMF_EXPLORER_DEMO=args.demo)
@@ -91,6 +94,13 @@ def main(argv: list[str] | None = None) -> int:
         _, message = check_data(args.data)
         print(message, file=sys.stderr, flush=True)
         env[DATA_ENV] = str(Path(os.path.expanduser(args.data)).resolve())
+    if args.dask is not None:
+        from dashboard.compute import ENV as DASK_ENV, check_address
+        bad = check_address(args.dask.strip())
+        if bad:
+            print(f"nmf-explorer: --dask: {bad}", file=sys.stderr, flush=True)
+            return 2
+        env[DASK_ENV] = args.dask.strip()
     # One BLAS thread per process: the dashboard runs fits beside the web server (and several
     # at once in races, restarts and sweeps); with two or more BLAS threads on a busy machine,
     # the small products of NMF run many times slower (threads spin waiting for each other).

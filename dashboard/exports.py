@@ -2,6 +2,9 @@
 snippet that reproduces the fit with nmfcore, and the race's table and histories."""
 from __future__ import annotations
 
+import csv
+import io
+
 import numpy as np
 
 from nmfcore import HISTORY_KEYS, NMFResult
@@ -113,3 +116,28 @@ def histories_csv(results: dict) -> str:
                      format(float(v), _CSV_FORMAT.get(k, ".10g")) for k, v in zip(HISTORY_KEYS, row)]
             lines.append(",".join([name] + cells))
     return "\n".join(lines) + "\n"
+
+
+def feature_programs_csv(H, feature_names, n_top: int = 20, component_names=None) -> str:
+    """Long-format CSV of each component's top features: ``component, rank, feature, weight,
+    zscore`` (the z-score of the feature's weight across components, cNMF's gene spectra
+    score; see :func:`nmfcore.feature_programs`)."""
+    import nmfcore
+
+    p = nmfcore.feature_programs(H, n_top)
+    comps = component_names or [f"C{k + 1}" for k in range(p["top"].shape[0])]
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow(["component", "rank", "feature", "weight", "zscore"])
+    for k, comp in enumerate(comps):
+        for i, j in enumerate(p["top"][k]):
+            w.writerow([comp, i + 1, feature_names[j], f"{p['weight'][k, i]:.6g}",
+                        f"{p['zscore'][k, i]:.4f}"])
+    return out.getvalue()
+
+
+def csv_frame(text: str):
+    """A CSV text as a pandas DataFrame, for showing beside its download button."""
+    import pandas as pd
+
+    return pd.read_csv(io.StringIO(text))

@@ -17,6 +17,7 @@ import os
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse as sp
 import streamlit as st
 
 import nmfcore
@@ -24,7 +25,7 @@ from nmfcore import NMFResult
 from nmfcore.datasets import Dataset
 from nmfcore.limits import DASHBOARD_MEMORY_BUDGET as MEMORY_BUDGET, MAX_CONSENSUS
 
-from dashboard import choices
+from dashboard import choices, compute
 from dashboard.jobs import Job, Stopped, history_recorder
 from dashboard.pooling import block_mean
 
@@ -107,8 +108,13 @@ def start_fit(ds: Dataset, key: str, settings: dict) -> Job:
 
 
 def race_choices(ds: Dataset) -> list[str]:
-    """Race entries usable on ``ds`` (with missing cells only solvers that can mask them)."""
-    return list(choices.race_entries(masked=bool(ds.extras.get("missing"))))
+    """Race entries usable on ``ds`` (with missing cells only solvers that can mask them;
+    Itakura-Saito only when X has no zeros, which it cannot fit)."""
+    entries = choices.race_entries(masked=bool(ds.extras.get("missing")))
+    X = ds.X
+    zeros = X.nnz < X.shape[0] * X.shape[1] or (X.data == 0).any() if sp.issparse(X) \
+        else bool(np.any(np.asarray(X) == 0))
+    return [name for name, e in entries.items() if not (zeros and e["loss"] == "itakura-saito")]
 
 
 def race_entries(race: dict) -> list[tuple[str, dict]]:
@@ -122,6 +128,8 @@ def race_entries(race: dict) -> list[tuple[str, dict]]:
     out = []
     for name in race["solvers"]:
         kw = dict(common, **entries[name])
+        if kw["loss"] == "beta":
+            kw["beta"] = float(race.get("beta", choices.DEFAULT_BETA))
         cls = nmfcore.SOLVERS[kw["solver"]]
         kw.update({k: race[k] for k in cls.options if race.get(k) is not None})
         kw.update(race.get("options", {}).get(kw["solver"], {}))
@@ -229,12 +237,13 @@ class RestartsOutcome:
 
 @st.cache_data(max_entries=8, show_spinner=False)
 def _restarts(key: str, settings: dict, _X, _labels=None, _callback=None,
-              _n_jobs: int = 1) -> RestartsOutcome:
+              _n_jobs: int = 1, _executor=None) -> RestartsOutcome:
     from nmfcore.alignment import normalize_factors
 
     kw = dict(settings)
     rank, n = kw.pop("rank"), kw.pop("n_restarts")
-    res = nmfcore.restarts(_X, rank, n_restarts=n, callback=_callback, n_jobs=_n_jobs, **kw)
+    res = nmfcore.restarts(_X, rank, n_restarts=n, callback=_callback, n_jobs=_n_jobs,
+                           executor=_executor, **kw)
     best = int(np.argmin(res.losses))
     out = RestartsOutcome(
         H_raw=np.stack([normalize_factors(f.W, f.H)[1] for f in res.fits]), H=np.array(res.H),
@@ -257,7 +266,8 @@ def start_restarts(ds: Dataset, key: str, settings: dict) -> Job:
         kw = fit_kwargs(ds, settings)
         n_jobs = int(kw.pop("n_jobs", 1))  # results do not depend on it: not in the cache key
         return _restarts(key, kw, ds.X, _labels=ds.row_labels, _callback=callback,
-                         _n_jobs=n_jobs)
+                         _n_jobs=n_jobs, _executor=executor)
+    executor = compute.executor()        # read here: the job's thread has no session
     return Job("restarts", settings, target, key).start()
 
 
@@ -283,10 +293,11 @@ class SweepOutcome:
 
 @st.cache_data(max_entries=6, show_spinner=False)
 def _sweep(key: str, settings: dict, _X, _labels=None, _callback=None,
-           _n_jobs: int = 1) -> SweepOutcome:
+           _n_jobs: int = 1, _executor=None) -> SweepOutcome:
     kw = dict(settings)
     lo, hi = kw.pop("ranks")
     res = nmfcore.rank_sweep(_X, list(range(lo, hi + 1)), callback=_callback, n_jobs=_n_jobs,
+                             executor=_executor,
                              **kw)
     table = {k: np.asarray(v, dtype=float) for k, v in res.table.items()}
     out = SweepOutcome(
@@ -309,7 +320,9 @@ def start_sweep(ds: Dataset, key: str, settings: dict) -> Job:
             return job.stop_requested
         kw = fit_kwargs(ds, settings)
         n_jobs = int(kw.pop("n_jobs", 1))  # results do not depend on it: not in the cache key
-        return _sweep(key, kw, ds.X, _labels=ds.row_labels, _callback=callback, _n_jobs=n_jobs)
+        return _sweep(key, kw, ds.X, _labels=ds.row_labels, _callback=callback, _n_jobs=n_jobs,
+                      _executor=executor)
+    executor = compute.executor()        # read here: the job's thread has no session
     return Job("rank", settings, target, key).start()
 
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboard import services, state
+from dashboard import compute, services, state
 from dashboard.lessons import LESSON_PAGES
 
 HERE = Path(__file__).resolve().parent
@@ -43,6 +43,7 @@ if learn:
 page = st.navigation(nav)
 data_slot = st.sidebar.empty()
 _data_caption()
+compute.sidebar()
 if state.start_error():  # `nmf-explorer --data PATH` could not open the file
     st.sidebar.error(f"--data: {state.start_error()}", icon=":material/error:")
 try:

@@ -13,7 +13,9 @@ Y_TITLES = {"rel_error": "‖X−WH‖ / ‖X‖", "explained_variance": "share 
             "cv_error": "rel. error on hidden entries"}
 
 # how a loss is written in a race entry's name ("MU-KL"); other losses are shown as named
-LOSS_LABELS = {"frobenius": "Frobenius", "kl": "KL"}
+LOSS_LABELS = {"frobenius": "Frobenius", "kl": "KL", "itakura-saito": "IS", "beta": "β"}
 
 LOSS_HELP = {"frobenius": "least squares (Gaussian noise)",
-             "kl": "generalized Kullback-Leibler (Poisson likelihood; counts)"}
+             "kl": "generalized Kullback-Leibler (Poisson likelihood; counts)",
+             "itakura-saito": "Itakura-Saito, scale invariant (power spectra; needs no zeros)",
+             "beta": "the β-divergence with the β you give (0 IS, 1 KL, 2 Frobenius)"}

@@ -34,7 +34,7 @@ from .alignment import (normalize_factors, align_components, align_fit, componen
 from .consensus import (connectivity, consensus_matrix, consensus_order, consensus_clusters,
                         cophenetic_correlation, dispersion, pac, hard_assignments)
 from .metrics import (purity, entropy, adjusted_rand_index, silhouette_samples, silhouette_score,
-                      hoyer_sparsity, explained_variance, relative_error)
+                      hoyer_sparsity, explained_variance, relative_error, feature_programs)
 from ._restarts import restarts, RestartsResult, holdout_mask
 from .sweep import rank_sweep, SweepResult, RankSuggestion
 from .criteria import CRITERIA as RANK_CRITERIA, Criterion
@@ -45,7 +45,7 @@ __all__ += [
     "connectivity", "consensus_matrix", "consensus_order", "consensus_clusters",
     "cophenetic_correlation", "dispersion", "pac", "hard_assignments",
     "purity", "entropy", "adjusted_rand_index", "silhouette_samples", "silhouette_score",
-    "hoyer_sparsity", "explained_variance", "relative_error",
+    "hoyer_sparsity", "explained_variance", "relative_error", "feature_programs",
     "restarts", "RestartsResult", "holdout_mask", "rank_sweep", "SweepResult", "RankSuggestion",
     "RANK_CRITERIA", "Criterion",
 ]

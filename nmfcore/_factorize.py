@@ -12,7 +12,7 @@ import scipy.sparse as sp
 from . import _validation as v
 from ._memory import check_budget, estimate_fit_bytes
 from .init import INITS, initialize
-from .losses import LOSSES
+from .losses import LOSSES, canonical_loss, kernel_loss, resolve_beta
 from .result import (HISTORY_KEYS, STATUS_MESSAGES, ConvergenceWarning, IterationState, NMFResult,
                      freeze_history)
 from .solvers import SOLVERS
@@ -27,7 +27,8 @@ _CHECK_EVERY = 10
 _STALL_AFTER = 30
 
 
-def factorize(X, rank, *, solver=None, loss="frobenius", init="nndsvda", W0=None, H0=None,
+def factorize(X, rank, *, solver=None, loss="frobenius", beta=None, init="nndsvda", W0=None,
+              H0=None,
               max_iter=500, tol=1e-4, gtol=1e-3, max_time=None, random_state=None, l1=0.0,
               l2=0.0,
               callback=None, mask=None, missing=None, memory_budget=None,
@@ -45,8 +46,15 @@ def factorize(X, rank, *, solver=None, loss="frobenius", init="nndsvda", W0=None
         Frobenius loss, ``"mu"`` otherwise. HALS is the default because, on the bench sets
         (planted, digits, text, swimmer), it reaches a stationary point in the least time and
         from the NNDSVD starts it recovers every swimmer part (docs/performance.md).
-    loss : {"frobenius", "kl"}, default="frobenius"
-        ``"kl"`` (generalized Kullback-Leibler, i.e. Poisson likelihood) needs ``solver="mu"``.
+    loss : {"frobenius", "kl", "itakura-saito", "beta"}, default="frobenius"
+        The beta-divergence minimised (see :mod:`nmfcore.losses`): ``"frobenius"`` (beta=2),
+        ``"kl"`` (generalized Kullback-Leibler, i.e. Poisson likelihood, beta=1),
+        ``"itakura-saito"`` (beta=0, scale invariant: spectrograms) or ``"beta"`` with
+        ``beta=``. All but Frobenius need ``solver="mu"``. beta <= 0 cannot fit zeros in X
+        (add a small epsilon to X first); beta <= 1 floors W H at a tiny number where X > 0.
+    beta : float or None, default=None
+        The beta of ``loss="beta"`` (any finite number; 2, 1 and 0 run the same updates as
+        the named losses). Optional for the named losses (it must then match them).
     init : {"random", "nndsvd", "nndsvda", "nndsvdar"}, default="nndsvda"
         Ignored when ``W0`` and ``H0`` are given.
     W0 : array-like of shape (n_samples, rank), optional
@@ -108,11 +116,12 @@ def factorize(X, rank, *, solver=None, loss="frobenius", init="nndsvda", W0=None
     ((30, 2), (2, 20), True)
     """
     v.check_choice("loss", loss, LOSSES)
+    beta_value = resolve_beta(loss, beta)
     if solver is None:
-        solver = default_solver(loss)
+        solver = default_solver(canonical_loss(beta_value))
     v.check_choice("solver", solver, SOLVERS)
     cls = SOLVERS[solver]
-    if loss not in cls.losses:
+    if not _accepts(cls, loss, beta_value):
         able = [n for n, c in SOLVERS.items() if loss in c.losses]
         raise v.NMFInputError(
             f"loss={loss!r} is not available with solver={solver!r}, which minimises "
@@ -131,6 +140,8 @@ def factorize(X, rank, *, solver=None, loss="frobenius", init="nndsvda", W0=None
         raise v.NMFInputError(f"solver {solver!r} needs dense X; use X.toarray() or one of "
                               f"{sorted(n for n, c in SOLVERS.items() if c.supports_sparse)}.")
     data = v.check_array(X, missing=missing, mask=mask)
+    if beta_value <= 0.0:
+        _check_no_zeros(data, loss, beta_value)
     if data.mask is not None and not cls.supports_mask:
         masked = sorted(n for n, c in SOLVERS.items() if c.supports_mask)
         raise v.NMFInputError(f"solver {solver!r} cannot leave out missing entries; use one of {masked}.")
@@ -144,7 +155,8 @@ def factorize(X, rank, *, solver=None, loss="frobenius", init="nndsvda", W0=None
         raise v.NMFInputError("callback must be callable (or None).")
     seed, rng = v.resolve_random_state(random_state)
 
-    root, loss_scale, l1_s, l2_s = _unit_scale(data, loss, l1, l2)
+    kernel = kernel_loss(beta_value)
+    root, loss_scale, l1_s, l2_s = _unit_scale(data, kernel, l1, l2, beta=beta_value)
 
     t0 = time.perf_counter()
     if (W0 is None) != (H0 is None):
@@ -162,7 +174,11 @@ def factorize(X, rank, *, solver=None, loss="frobenius", init="nndsvda", W0=None
     params = dict(rank=rank, solver=solver, loss=loss, init=init_name, max_iter=max_iter, tol=tol,
                   gtol=gtol, max_time=max_time, random_state=seed, l1=l1, l2=l2, missing=missing,
                   **solver_options)
-    engine = cls(data, W, H, loss=loss, l1=l1_s, l2=l2_s, rng=rng, **solver_options)
+    if loss == "beta":
+        params["beta"] = beta_value
+    # Solvers see the loss by its kernel ("frobenius", "kl", or "beta" with engine.beta).
+    extra = {"beta": beta_value} if kernel == "beta" else {}
+    engine = cls(data, W, H, loss=kernel, l1=l1_s, l2=l2_s, rng=rng, **extra, **solver_options)
     status, hist, info = _run(engine, data, max_iter, tol, gtol, max_time, callback, root,
                               loss_scale)
     W_out, H_out = np.array(engine.W / root, order="C"), np.array(engine.H / root, order="C")
@@ -200,6 +216,31 @@ def _message(status, info, tol, gtol, max_iter):
     return text
 
 
+def _accepts(cls, loss: str, beta: float) -> bool:
+    """Whether solver class ``cls`` minimises ``loss`` (with its ``beta``): by the name given,
+    by the canonical name of that beta (``loss="beta", beta=2`` is Frobenius), or because it
+    minimises every beta (``"beta"`` in its losses)."""
+    return loss in cls.losses or canonical_loss(beta) in cls.losses or "beta" in cls.losses
+
+
+def _check_no_zeros(data, loss: str, beta: float) -> None:
+    """beta <= 0: ``d_beta(0 | y)`` is infinite, so no observed entry of X may be 0."""
+    X = data.X if data.raw is None else data.raw
+    if sp.issparse(X):
+        zeros = X.shape[0] * X.shape[1] - X.nnz + int(np.count_nonzero(X.data == 0))
+    elif data.mask is not None:
+        zeros = int(np.count_nonzero((X == 0) & (data.mask > 0)))
+    else:
+        zeros = int(X.size - np.count_nonzero(X))
+    if zeros:
+        name = "Itakura-Saito" if loss == "itakura-saito" else f"beta={beta:g}"
+        raise v.NMFInputError(
+            f"the {name} divergence cannot fit zeros: d(x | y) is infinite at x = 0 for "
+            f"beta <= 0, and X has {zeros} zero entries (of {X.shape[0] * X.shape[1]}). Add a "
+            "small epsilon to every entry first (e.g. X + 1e-6 * X.max(); on the Data page the "
+            "remedy 'Add a small epsilon'), or use a loss with beta > 0 (e.g. loss='kl').")
+
+
 def default_solver(loss: str = "frobenius") -> str:
     """The solver :func:`factorize` uses when none is named: ``"hals"`` for the Frobenius loss
     (on the bench sets it reaches a stationary point fastest, and from NNDSVD starts it
@@ -207,11 +248,13 @@ def default_solver(loss: str = "frobenius") -> str:
     return "hals" if loss == "frobenius" else "mu"
 
 
-def _unit_scale(data, loss, l1, l2):
+def _unit_scale(data, loss, l1, l2, beta=None):
     """Conversions between the caller's units and the solvers' (X times ``s = 2**k``, exact).
 
-    Factors scale by ``sqrt(s)``, the Frobenius objective by ``s**2`` (KL: ``s``); penalties are
-    converted so the scaled objective is exactly ``loss_scale`` times the caller's.
+    Factors scale by ``sqrt(s)``, the Frobenius objective by ``s**2`` (KL: ``s``; the
+    beta-divergence by ``s**beta``, so Itakura-Saito not at all); penalties are converted so
+    the scaled objective is ``loss_scale`` times the caller's (exactly when ``k beta`` is an
+    integer).
 
     Returns
     -------
@@ -229,6 +272,19 @@ def _unit_scale(data, loss, l1, l2):
             "X's entries sum to more than the largest floating-point number, so its KL "
             "divergence is not representable. Divide X by a constant first (e.g. X / X.max()).")
     root = float(np.ldexp(1.0, k // 2))
+    if loss == "beta":
+        with np.errstate(over="ignore"):
+            loss_scale = float(2.0 ** (k * beta))
+            l1_s = float(l1 * 2.0 ** (k * (beta - 0.5)))
+            l2_s = float(l2 * 2.0 ** (k * (beta - 1.0)))
+        if not (np.isfinite(loss_scale) and loss_scale > 0):
+            raise v.NMFInputError(
+                f"X's largest entry is about 2**{-k}: its beta={beta:g} divergence is not "
+                "representable in floating point. Divide X by a constant first (e.g. X / X.max(): "
+                "the factors simply scale with it).")
+        if not (np.isfinite(l1_s) and np.isfinite(l2_s)):
+            raise v.NMFInputError("l1/l2 are too large for the scale of X; use smaller penalties.")
+        return root, loss_scale, l1_s, l2_s
     loss_scale = float(np.ldexp(1.0, 2 * k if loss == "frobenius" else k))
     with np.errstate(over="ignore"):
         l1_s = float(np.ldexp(l1, 3 * k // 2 if loss == "frobenius" else k // 2))
@@ -329,7 +385,9 @@ def _run(engine, data, max_iter, tol, gtol, max_time, callback, root, loss_scale
         if not revived and it % every and tol > 0 and prev - obj < tol * max(obj, _EXACT * first):
             # about to test for convergence between two scheduled upkeeps: upkeep first, so
             # a dead or duplicated component is not called converged
+            t = time.perf_counter()
             kept = engine.upkeep(obj)
+            elapsed += time.perf_counter() - t
             if kept is not None:
                 revived, obj, sq = kept
                 info["revived"] += revived

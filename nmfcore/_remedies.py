@@ -225,6 +225,25 @@ def log1p(X):
                  f"{np.log1p(np.nanmax(vals, initial=0.0)):.4g}].")
 
 
+def add_epsilon(X, eps=None):
+    """Add a small ``eps`` to every cell (default ``1e-6`` times the largest value), so no cell
+    is 0: what the Itakura-Saito loss (and every beta <= 0) needs. Sparse becomes dense."""
+    X = _as_float(X)
+    top = float(np.nanmax(X.data if sp.issparse(X) else X, initial=0.0))
+    if eps is None:
+        eps = 1e-6 * top if top > 0 else 1e-6
+    if sp.issparse(X):
+        if np.prod(X.shape) > MAX_DENSE_CELLS:
+            raise ValueError(f"Adding epsilon would turn this sparse {X.shape[0]} x {X.shape[1]} "
+                             "matrix dense (too big); use a loss with beta > 0 (e.g. KL) "
+                             "instead.")
+        out = X.toarray() + eps
+    else:
+        out = X + eps
+    return out, (f"Added epsilon = {eps:.3g} to every cell (1e-6 of the largest value), so no "
+                 "cell is 0: the Itakura-Saito loss can fit it.")
+
+
 def row_normalize(X):
     """Divide each row by its sum so rows sum to 1 (all-zero rows stay zero, NaN are skipped
     in the sum and stay NaN)."""
@@ -260,6 +279,9 @@ REMEDIES = {  # name -> (function, button label, what it changes)
     "transpose": (transpose, "Transpose", "rows become columns: samples <-> features"),
     "log1p": (log1p, "log(1 + x)", "compresses large values; zeros stay 0"),
     "row_normalize": (row_normalize, "Normalise rows", "each row divided by its sum"),
+    "add_epsilon": (add_epsilon, "Add a small epsilon",
+                    "adds 1e-6 of the largest value to every cell, so none is 0 (Itakura-Saito "
+                    "needs that; sparse becomes dense)"),
 }
 
 

@@ -20,11 +20,13 @@ class NMF:
     Parameters
     ----------
     n_components : int, default=2
-    solver : {"mu", "sgd", "hals", "anls"}, default="mu"
+    solver : str or None, default=None
+        A name in :data:`nmfcore.SOLVERS`; None: :func:`nmfcore.default_solver` for the loss.
     loss : {"frobenius", "kl"}, default="frobenius"
     init : {"random", "nndsvd", "nndsvda", "nndsvdar"}, default="nndsvda"
-    max_iter : int, default=200
+    max_iter : int, default=500
     tol : float, default=1e-4
+    gtol : float, default=1e-3
     max_time : float or None, default=None
     random_state : int, Generator or None, default=None
     l1, l2 : float, default=0.0
@@ -42,15 +44,16 @@ class NMF:
         The full result of the fit, with its history.
     """
 
-    def __init__(self, n_components=2, *, solver="mu", loss="frobenius", init="nndsvda",
-                 max_iter=200, tol=1e-4, max_time=None, random_state=None, l1=0.0, l2=0.0,
-                 solver_options=None):
+    def __init__(self, n_components=2, *, solver=None, loss="frobenius", init="nndsvda",
+                 max_iter=500, tol=1e-4, gtol=1e-3, max_time=None, random_state=None, l1=0.0,
+                 l2=0.0, solver_options=None):
         self.n_components = n_components
         self.solver = solver
         self.loss = loss
         self.init = init
         self.max_iter = max_iter
         self.tol = tol
+        self.gtol = gtol
         self.max_time = max_time
         self.random_state = random_state
         self.l1 = l1
@@ -99,7 +102,8 @@ class NMF:
         else:
             seed = self.random_state
         res = factorize(X, self.n_components, solver=self.solver, loss=self.loss, init=self.init,
-                        W0=W, H0=H, max_iter=self.max_iter, tol=self.tol, max_time=self.max_time,
+                        W0=W, H0=H, max_iter=self.max_iter, tol=self.tol, gtol=self.gtol,
+                        max_time=self.max_time,
                         random_state=seed, l1=self.l1, l2=self.l2,
                         **(self.solver_options or {}))
         self.result_ = res

@@ -20,7 +20,7 @@ import scipy.sparse as sp
 from ._remedies import (
     MAX_DENSE_CELLS, N_POSITIONS, REMEDIES, Remedy, apply_to_dataset, clip_at_zero,
     coerce_text_to_nan, drop_constant_cols, drop_nonfinite_cols, drop_nonfinite_rows,
-    drop_zero_cols, drop_zero_rows, log1p, nan_as_missing, nan_to_zero, row_normalize,
+    add_epsilon, drop_zero_cols, drop_zero_rows, log1p, nan_as_missing, nan_to_zero, row_normalize,
     shift_by_min, transpose, _as_float, _remedies, _row_col_masks)
 from .datasets import Dataset
 
@@ -28,7 +28,7 @@ __all__ = [
     "validate", "ValidationReport", "Problem", "Remedy", "REMEDIES", "apply_to_dataset",
     "shift_by_min", "clip_at_zero", "drop_zero_rows", "drop_zero_cols", "drop_nonfinite_rows",
     "drop_nonfinite_cols", "drop_constant_cols", "nan_as_missing", "nan_to_zero",
-    "coerce_text_to_nan", "transpose", "log1p", "row_normalize",
+    "coerce_text_to_nan", "transpose", "log1p", "row_normalize", "add_epsilon",
     "SLOW_CELLS", "SLOW_NNZ", "MAX_DENSE_CELLS", "N_POSITIONS", "Dataset",
 ]
 
@@ -43,7 +43,7 @@ class Problem:
     ----------
     code : str
         ``"empty"``, ``"too_small"``, ``"negative"``, ``"nan"``, ``"missing"``, ``"inf"``,
-        ``"non_numeric"``, ``"zero_rows"``, ``"zero_cols"``, ``"constant_cols"`` or ``"slow"``.
+        ``"non_numeric"``, ``"zero_rows"``, ``"zero_cols"``, ``"constant_cols"``, ``"zeros"`` or ``"slow"``.
     severity : {"error", "warning", "info"}
         ``"error"`` means factorize would refuse the matrix as it is.
     message : str
@@ -232,6 +232,13 @@ def validate(X, non_numeric_mask=None, *, missing_ok=False) -> ValidationReport:
             f"{len(const_cols)} constant column(s) (e.g. column {const_cols[0]}): same value in "
             f"every row, no information to separate samples.", len(const_cols),
             const_cols[:N_POSITIONS], _remedies("drop_constant_cols")))
+    n_zero = cells - nnz
+    if n_zero and not n_neg and not n_nan and not n_inf and cells <= MAX_DENSE_CELLS:
+        problems.append(Problem(
+            "zeros", "info",
+            f"{n_zero} zero cell(s) ({100.0 * n_zero / cells:.3g} %): fine for Frobenius and KL, "
+            f"but the Itakura-Saito loss (beta <= 0) cannot fit a 0; add a small epsilon "
+            f"before fitting with it.", n_zero, (), _remedies("add_epsilon")))
     if slow:
         size = f"{X.nnz:,} stored values" if sp.issparse(X) else f"{cells:,} cells"
         problems.append(Problem(

@@ -42,7 +42,7 @@ COLUMNS = ("rank", "seed", "rel_error", "explained_variance", "cophenetic", "dis
 #: Brunet's rule ignores cophenetic decreases smaller than this.
 COPHENETIC_DROP = 0.01
 
-_GENERIC_KW = ("loss", "init", "max_iter", "tol", "max_time", "l1", "l2")
+_GENERIC_KW = ("loss", "beta", "init", "max_iter", "tol", "max_time", "l1", "l2")
 
 
 @dataclass(frozen=True)

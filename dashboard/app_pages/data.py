@@ -28,9 +28,9 @@ def _demo(name: str):
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
-def _parse(filename: str, data: bytes, header, label_column, max_bytes: int):
+def _parse(filename: str, data: bytes, header, label_column, max_bytes: int, layer=None):
     return uploads.parse_upload(filename, data, header=header, label_column=label_column,
-                                max_bytes=max_bytes)
+                                max_bytes=max_bytes, layer=layer)
 
 
 def _stats(ds, mask=None) -> dict:
@@ -130,8 +130,12 @@ else:
     header_opt = c1.selectbox("First row is a header", ["detect", "yes", "no"], key="data_header")
     label_opt = c2.text_input("Label column (detect / none / number or name)", "detect",
                               key="data_label")
-    up = st.file_uploader("Upload CSV, TSV, Excel .xlsx, NumPy .npy/.npz or Matrix Market .mtx",
+    up = st.file_uploader("Upload CSV, TSV, Excel .xlsx, NumPy .npy/.npz, Matrix Market .mtx, "
+                          "AnnData .h5ad or a zipped 10x matrix folder (any of them .gz)",
                           key="data_upload")
+    # the AnnData layer box is drawn once the file is read (below); its last value picks here
+    layer = st.session_state.get("data_layer")
+    layer = None if layer in (None, "X") else layer
     if up is None and not uploaded:
         st.info("No file yet. Supported: " + uploads.SUPPORTED + f"; up to "
                 f"{uploads.MAX_BYTES // 2**20} MB.")
@@ -146,11 +150,11 @@ else:
         label = None if lab.lower() in ("", "detect") else False if lab.lower() == "none" \
             else int(lab) if lab.isdigit() else lab
         key = ("upload", up.name, hashlib.blake2b(data, digest_size=8).hexdigest(), header,
-               label)
+               label, layer)
         if work is None or work["key"] != key:
             try:
                 with st.spinner(f"Reading {up.name} ({len(data) / 2**20:.1f} MB)..."):
-                    parsed = _parse(up.name, data, header, label, uploads.MAX_BYTES)
+                    parsed = _parse(up.name, data, header, label, uploads.MAX_BYTES, layer)
             except uploads.UploadError as err:
                 st.error(str(err))
                 st.session_state.pop(WORK, None)
@@ -161,6 +165,10 @@ else:
                 st.session_state.pop(WORK, None)
                 st.stop()
             _start(parsed.dataset, "upload", key, parsed.non_numeric_mask, parsed.notes)
+        layers = st.session_state[WORK]["ds"].extras.get("layers")
+        if layers:
+            st.selectbox("AnnData matrix", ["X"] + list(layers), key="data_layer",
+                         help="The file's main matrix X, or one of its layers.")
 
 work = st.session_state[WORK]
 ds = work["ds"]

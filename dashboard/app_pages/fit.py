@@ -1,7 +1,9 @@
 """Fit & factors: one factorization of the current data set and everything it says."""
+import dataclasses
+
 import streamlit as st
 
-from dashboard import choices, jobs, plots, services, state
+from dashboard import audio_view, choices, exports, jobs, plots, services, state
 
 st.title("Fit & factors")
 ds, key = state.require_dataset()
@@ -14,10 +16,7 @@ with st.form("fit_form"):
     names = choices.solvers()
     solver = c[0].selectbox("Solver", names, index=choices.index(names, choices.default_solver()),
                             key="fit_solver", help=choices.solver_help())
-    loss_names = choices.losses()
-    loss = c[1].selectbox("Loss", loss_names,
-                          index=choices.index(loss_names, choices.DEFAULT_LOSS), key="fit_loss",
-                          help=choices.loss_help())
+    loss_kw = choices.loss_inputs("fit", c[1])
     c[2].number_input("Rank", 1, min(n, m), key="fit_rank", help="Shared with the other pages.")
     init_names = choices.inits()
     init = c[3].selectbox("Initialisation", init_names,
@@ -26,17 +25,14 @@ with st.form("fit_form"):
     c = st.columns(5)
     max_iter = c[0].number_input("Iterations (max)", 1, 20000, choices.DEFAULT_MAX_ITER,
                                  key="fit_iter")
-    tol = c[1].number_input("tol (quiet loss decrease)", 0.0, 1.0, choices.DEFAULT_TOL,
-                            key="fit_tol", format="%.1e", help=choices.TOL_HELP)
-    gtol = c[2].number_input("gtol (projected gradient)", 0.0, 1.0, choices.DEFAULT_GTOL,
-                             key="fit_gtol", format="%.1e", help=choices.GTOL_HELP)
+    tol, gtol = choices.stopping_inputs("fit", c[1], c[2])
     l1 = c[3].number_input("L1 penalty", 0.0, 1e4, 0.0, key="fit_l1", format="%.3g")
     l2 = c[4].number_input("L2 penalty", 0.0, 1e4, 0.0, key="fit_l2", format="%.3g")
     options = choices.option_inputs("fit", names)   # only the chosen solver's are used
     run = st.form_submit_button("Run fit", type="primary", icon=":material/play_arrow:",
                                 on_click=lambda: state.set_rank(st.session_state["fit_rank"]))
 
-settings = {"rank": int(state.get_rank()), "solver": solver, "loss": loss, "init": init,
+settings = {"rank": int(state.get_rank()), "solver": solver, **loss_kw, "init": init,
             "max_iter": int(max_iter), "tol": float(tol), "gtol": float(gtol), "l1": float(l1),
             "l2": float(l2),
             "random_state": int(seed), **options[solver]}
@@ -115,7 +111,25 @@ with tab_fac:
                                     x_title="component", y_title="feature", value_title="weight",
                                     sort_rows=True, robust=True,
                                     title="H (transposed): features × components"))
+    if ds.col_labels and ds.kind != "image":
+        st.subheader("Feature programs")
+        st.caption("Each component's top features, with their weight and a z-score of that "
+                   "weight across components: near 0 for a feature every component uses, high "
+                   "for one that marks this component (cNMF's gene spectra score).")
+        n_top = st.slider("Top features per component", 5, min(50, len(ds.col_labels)),
+                          min(10, len(ds.col_labels)), key="fit_ntop") \
+            if len(ds.col_labels) > 5 else len(ds.col_labels)
+        csv_text = exports.feature_programs_csv(out.H, ds.col_labels, n_top, names)
+        st.dataframe(exports.csv_frame(csv_text), hide_index=True, height=260)
+        st.download_button("Feature programs (CSV)", csv_text, "feature_programs.csv",
+                           "text/csv", key="fit_programs_csv", on_click="ignore",
+                           icon=":material/download:")
 with tab_mem:
+    label_columns = ds.extras.get("label_columns") or {}
+    if len(label_columns) > 1:     # e.g. an AnnData file's categorical obs columns
+        col = st.selectbox("Known labels", list(label_columns), key="fit_labels",
+                           help="Which of the file's categorical columns to compare with.")
+        ds = dataclasses.replace(ds, classes=label_columns[col])
     view = services.factor_view(ds, out)
     st.plotly_chart(plots.memberships(view["M"], row_labels=ds.row_labels, classes=ds.classes,
                                       names=names,
@@ -146,3 +160,6 @@ with tab_rec:
                                          if ds.kind == "image" else None,
                                          feature_names=ds.col_labels,
                                          title=f"{labels[i]}: original vs W H"))
+
+if audio_view.playable(ds):     # audio data: hear each component
+    audio_view.panel(ds, out, key=f"fit_audio_{key}")

@@ -15,7 +15,7 @@ with st.form("race_form"):
     solvers = st.multiselect("Solvers", options, key="race_solvers",
                              default=[s for s in choices.DEFAULT_RACE if s in options],
                              help="With missing cells only the solvers that can leave them "
-                                  "out are offered.")
+                                  "out are offered; Itakura-Saito only for data without zeros.")
     c = st.columns(4)
     c[0].number_input("Rank", 1, min(n, m), key="race_rank", help="Shared with the other pages.")
     init_names = choices.inits()
@@ -25,13 +25,12 @@ with st.form("race_form"):
     max_time = c[3].number_input("Time limit per solver (s, 0 = none)", 0.0, 600.0, 0.0,
                                  key="race_time")
     c = st.columns(5)
-    tol = c[0].number_input("tol (quiet loss decrease)", 0.0, 1.0, choices.DEFAULT_TOL,
-                            key="race_tol", format="%.1e", help=choices.TOL_HELP)
-    gtol = c[1].number_input("gtol (projected gradient)", 0.0, 1.0, choices.DEFAULT_GTOL,
-                             key="race_gtol", format="%.1e", help=choices.GTOL_HELP)
+    tol, gtol = choices.stopping_inputs("race", c[0], c[1])
     l1 = c[2].number_input("L1 penalty", 0.0, 1e4, 0.0, key="race_l1", format="%.3g")
     l2 = c[3].number_input("L2 penalty", 0.0, 1e4, 0.0, key="race_l2", format="%.3g")
     seed = c[4].number_input("Seed", 0, 2**31 - 1, 0, key="race_seed")
+    beta = c[4].number_input("β of MU-β", -2.0, 4.0, choices.DEFAULT_BETA, step=0.25,
+                             format="%.3g", key="race_beta", help=choices.BETA_HELP)
     entries = choices.race_entries()
     solver_options = choices.option_inputs(
         "race", dict.fromkeys(entries[e]["solver"] for e in options))
@@ -48,7 +47,7 @@ if run:
     race = {"solvers": list(solvers), "rank": state.get_rank(), "init": init,
             "max_iter": int(max_iter), "max_time": float(max_time) or None, "tol": float(tol),
             "gtol": float(gtol),
-            "l1": float(l1), "l2": float(l2), "random_state": int(seed),
+            "l1": float(l1), "l2": float(l2), "random_state": int(seed), "beta": float(beta),
             "options": solver_options}
     job = services.start_race(ds, key, race)
     state.set_job("race", job)

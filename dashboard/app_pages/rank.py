@@ -3,7 +3,7 @@ import streamlit as st
 
 import nmfcore
 
-from dashboard import choices, jobs, plots, services, state, texts
+from dashboard import choices, compute, jobs, plots, services, state, texts
 
 st.title("Choose the rank")
 ds, key = state.require_dataset()
@@ -20,6 +20,7 @@ with st.form("rank_form"):
     names = choices.solvers()
     solver = c[2].selectbox("Solver", names, index=choices.index(names, choices.default_solver()),
                             key="rank_solver", help=choices.solver_help())
+    loss_kw = choices.loss_inputs("rank", c[2])
     max_iter = c[3].number_input("Iterations per fit", 1, 5000, choices.DEFAULT_MAX_ITER,
                                  key="rank_iter")
     folds = c[4].number_input("Held-out folds", 0, 10, 1, key="rank_folds",
@@ -32,11 +33,14 @@ with st.form("rank_form"):
     run = st.form_submit_button("Run sweep", type="primary", icon=":material/play_arrow:")
 
 job = state.get_job("rank")
+if run and compute.unavailable():
+    st.error(compute.unavailable() + " (Compute, in the sidebar)", icon=":material/cloud_off:")
+    run = False
 if run:
     if job is not None:
         job.stop()
     settings = {"ranks": (int(lo_hi[0]), int(lo_hi[1])), "n_restarts": int(n_restarts),
-                "solver": solver, "max_iter": int(max_iter), "tol": choices.DEFAULT_TOL,
+                "solver": solver, **loss_kw, "max_iter": int(max_iter), "tol": choices.DEFAULT_TOL,
                 "gtol": choices.DEFAULT_GTOL,
                 "cv_folds": int(folds), "random_state": int(seed), "n_jobs": int(n_jobs),
                 **options[solver]}

@@ -3,7 +3,7 @@ import streamlit as st
 
 from nmfcore.teaching import ambiguity_demo
 
-from dashboard import choices, jobs, plots, services, state
+from dashboard import choices, compute, jobs, plots, services, state
 
 st.title("Restarts & non-uniqueness")
 ds, key = state.require_dataset()
@@ -20,6 +20,7 @@ with st.form("rst_form"):
     names = choices.solvers()
     solver = c[2].selectbox("Solver", names, index=choices.index(names, choices.default_solver()),
                             key="rst_solver", help=choices.solver_help())
+    loss_kw = choices.loss_inputs("rst", c[2])
     max_iter = c[3].number_input("Iterations per run", 1, 5000, choices.DEFAULT_MAX_ITER,
                                  key="rst_iter")
     seed = c[4].number_input("Root seed", 0, 2**31 - 1, 0, key="rst_seed")
@@ -30,10 +31,13 @@ with st.form("rst_form"):
                                 on_click=lambda: state.set_rank(st.session_state["rst_rank"]))
 
 job = state.get_job("restarts")
+if run and compute.unavailable():
+    st.error(compute.unavailable() + " (Compute, in the sidebar)", icon=":material/cloud_off:")
+    run = False
 if run:
     if job is not None:
         job.stop()
-    settings = {"rank": state.get_rank(), "n_restarts": int(n_restarts), "solver": solver,
+    settings = {"rank": state.get_rank(), "n_restarts": int(n_restarts), "solver": solver, **loss_kw,
                 "init": "random", "max_iter": int(max_iter), "tol": choices.DEFAULT_TOL,
                 "gtol": choices.DEFAULT_GTOL,
                 "random_state": int(seed), "n_jobs": int(n_jobs), **options[solver]}

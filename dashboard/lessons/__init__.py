@@ -21,6 +21,7 @@ _ALL: list[tuple[str, str]] = [
     ("l10_initialization.py", "10 · Initialization"),
     ("l11_regularization.py", "11 · Regularization"),
     ("l12_applications.py", "12 · Where NMF is used"),
+    ("l13_hear_the_parts.py", "13 · Hear the parts"),
 ]
 
 # Only pages whose file exists: the navigation never links to a missing page.

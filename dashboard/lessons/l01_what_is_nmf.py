@@ -43,7 +43,8 @@ else:
              f"{rank - ds.suggested_rank} split parts or stay empty")
 st.markdown(f"X ({m} × {n}) ≈ W ({m} × {rank}) · H ({rank} × {n}): the factors take "
             f"**{counts['ratio']:.1%}** of the storage of X. To fit in so little room they "
-            f"must capture what the images share: {parts} ({res.message})")
+            f"must capture what the images share: {parts}."
+            + ("" if res.converged else f" (This fit did not finish: {res.message})"))
 
 grid = sorted({1, 2, 4, 6, 8, 10, 12, 14, 16, 17, 20, 24, rank})
 errors = [kit.fit("swimmer", r, max_iter=300).rel_error

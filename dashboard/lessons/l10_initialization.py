@@ -46,8 +46,11 @@ st.markdown(
     f"time; NNDSVDa starts at {start['nndsvda']:.2f}"
     + (" (its filled-in zeros add up over r parts), but one step removes most of that. "
        if start["nndsvda"] > start["nndsvd"] else ". ")
-    + (f"With MU plain NNDSVD ends worst ({end['nndsvd']:.3f} vs {min(end.values()):.3f}): "
-       f"its zeros stay locked (lesson 3)." if solver == "mu" else
+    + ((f"With MU plain NNDSVD ends worst ({end['nndsvd']:.3f} vs {min(end.values()):.3f}): "
+        f"its zero entries stay locked (lesson 3)." if end["nndsvd"] >= max(end.values()) else
+        f"With MU plain NNDSVD ends at {end['nndsvd']:.3f} (best {min(end.values()):.3f}): its "
+        f"zero entries stay locked (lesson 3), though nmfcore re-seeds a component that is "
+        f"zero as a whole.") if solver == "mu" else
        f"HALS can move zeros, so plain NNDSVD is not trapped ({end['nndsvd']:.3f}, best "
        f"{min(end.values()):.3f}). Try multiplicative updates."))
 

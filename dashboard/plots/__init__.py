@@ -13,12 +13,12 @@ from .components import (component_images, component_lines, memberships, reconst
 from .curves import convergence, log_ticks
 from .explore import sample_map, term_bars, topic_map
 from .heatmaps import aggregate_rows, block_mean, consensus, dominant_order, heatmap
-from . import teaching
+from . import audio, teaching
 
 __all__ = [
     "AXIS_LABELS", "DIV", "MAX_ROWS", "PALETTE", "SEQ", "color", "component_names",
     "component_grid", "distribution", "restart_components", "similarity", "small_multiples",
     "component_images", "component_lines", "memberships", "reconstruction", "top_features",
     "convergence", "log_ticks", "aggregate_rows", "block_mean", "consensus", "dominant_order",
-    "heatmap", "teaching", "sample_map", "term_bars", "topic_map",
+    "heatmap", "teaching", "audio", "sample_map", "term_bars", "topic_map",
 ]

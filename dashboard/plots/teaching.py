@@ -9,7 +9,8 @@ from plotly.subplots import make_subplots
 from ._style import DIV as DIVERGING, PALETTE, SEQ
 
 __all__ = ["SEQ", "DIVERGING", "PALETTE", "mosaic", "matrix_panels", "lines",
-           "stacked_memberships", "signed_heatmap", "bars", "scatter_xy", "strip", "grouped_bars"]
+           "stacked_memberships", "signed_heatmap", "bars", "scatter_xy", "strip", "grouped_bars",
+           "fitted_by_count"]
 _LAYOUT = dict(template="plotly_white", margin=dict(l=10, r=10, t=40, b=10))
 
 
@@ -266,4 +267,23 @@ def grouped_bars(categories, series: dict, *, title: str = "", xlabel: str = "",
     fig.update_layout(**_LAYOUT, barmode="group", title=title, height=height,
                       xaxis_title=xlabel, yaxis_title=ylabel,
                       legend=dict(orientation="h", y=-0.3))
+    return fig
+
+
+def fitted_by_count(observed, series: dict, *, title: str = "", height: int = 380,
+                    xlabel: str = "observed count X_ij", ylabel: str = "mean fitted (WH)_ij"
+                    ) -> go.Figure:
+    """Mean fitted value against the observed value, both on log axes, one line per fit
+    (``series``: name -> mean fitted value at each of ``observed``), with the diagonal
+    "fitted = observed": where a line leaves the diagonal, that fit misses those counts."""
+    x = np.asarray(observed, dtype=float)
+    fig = go.Figure(go.Scatter(x=x, y=x, mode="lines", name="fitted = observed",
+                               line=dict(color="#999999", dash="dot")))
+    for i, (name, vals) in enumerate(series.items()):
+        fig.add_trace(go.Scatter(x=x, y=np.asarray(vals, dtype=float), mode="lines+markers",
+                                 name=name, line=dict(color=PALETTE[i % len(PALETTE)])))
+    fig.update_layout(**_LAYOUT, title=title, height=height, xaxis_title=xlabel,
+                      yaxis_title=ylabel, legend=dict(orientation="h", y=-0.25))
+    fig.update_xaxes(type="log")
+    fig.update_yaxes(type="log")
     return fig

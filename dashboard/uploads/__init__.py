@@ -2,8 +2,10 @@
 
 Supported: CSV/TSV/TXT (delimiter, decimal comma, UTF-8 BOM, header row and label column
 detected; header and label column overridable), Excel ``.xlsx`` (openpyxl), ``.npy``/``.npz``
-(``allow_pickle=False``, scipy ``save_npz`` files stay sparse) and Matrix Market ``.mtx`` (sparse;
-the declared size is checked against a memory budget before anything is allocated).
+(``allow_pickle=False``, scipy ``save_npz`` files stay sparse), Matrix Market ``.mtx`` (sparse;
+the declared size is checked against a memory budget before anything is allocated), AnnData
+``.h5ad``, a 10x Genomics matrix folder as ``.zip``, and any of these gzip-compressed (``.gz``);
+see :mod:`dashboard.uploads.lab`.
 
 Anything wrong raises :class:`UploadError` (a ``ValueError``) whose message says what is wrong and
 what to do. A successful parse returns a :class:`ParsedUpload` with the data set, its
@@ -20,6 +22,7 @@ from nmfcore.preprocess import validate
 
 from ._common import MAX_BYTES, MEMORY_BUDGET, SUPPORTED, TEXT_EXT, ParsedUpload, UploadError, _mb
 from .arrays import _np_load, _numeric_array, _parse_mtx, _parse_npz
+from .lab import gunzip, parse_10x_zip, parse_h5ad
 from .tables import _parse_text, _parse_xlsx
 from .features import match_features
 
@@ -28,7 +31,8 @@ __all__ = ["parse_upload", "read_path", "match_features", "ParsedUpload", "Uploa
 
 
 def parse_upload(filename: str, data: bytes, *, header=None, label_column=None,
-                 max_bytes: int = MAX_BYTES, memory_budget: int = MEMORY_BUDGET) -> ParsedUpload:
+                 max_bytes: int = MAX_BYTES, memory_budget: int = MEMORY_BUDGET,
+                 layer: str | None = None) -> ParsedUpload:
     """Read an uploaded file.
 
     Parameters
@@ -44,7 +48,10 @@ def parse_upload(filename: str, data: bytes, *, header=None, label_column=None,
     max_bytes : int
         Upload cap; larger files are refused before parsing.
     memory_budget : int
-        Bytes the parsed matrix may take (checked from the declared size for .mtx / .npz).
+        Bytes the parsed matrix may take (checked from the declared size for .mtx / .npz /
+        .h5ad, and as a gzip file inflates).
+    layer : str or None
+        ``.h5ad`` only: read this layer instead of X.
 
     Raises
     ------
@@ -58,6 +65,16 @@ def parse_upload(filename: str, data: bytes, *, header=None, label_column=None,
     if len(data) == 0 or (ext in TEXT_EXT and not data.strip(b" \t\r\n\xef\xbb\xbf")):
         raise UploadError(f"{name} is empty. Upload a file with one sample per row and one "
                           f"feature per column.")
+    if ext == ".gz" and len(data) > 0:
+        inner = name[:-3]
+        parsed = parse_upload(inner, gunzip(name, data, memory_budget), header=header,
+                              label_column=label_column, max_bytes=memory_budget,
+                              memory_budget=memory_budget, layer=layer)
+        ds = dataclasses.replace(parsed.dataset, name=f"upload: {name}",
+                                 description=f"Uploaded file {name}.")
+        note = f"{name} is gzip-compressed: read as {inner}."
+        return dataclasses.replace(parsed, dataset=ds, notes=(note,) + parsed.notes,
+                                   options={**parsed.options, "compressed": "gzip"})
     notes: list[str] = []
     mask = None
     opts: dict = {"format": ext.lstrip(".")}
@@ -83,6 +100,11 @@ def parse_upload(filename: str, data: bytes, *, header=None, label_column=None,
                                                                      notes)
     elif ext == ".mtx":
         X = _parse_mtx(name, data, memory_budget, notes)
+    elif ext == ".h5ad":
+        X, row_labels, col_labels, classes, extras = parse_h5ad(name, data, memory_budget, notes,
+                                                                layer=layer)
+    elif ext == ".zip":
+        X, row_labels, col_labels = parse_10x_zip(name, data, memory_budget, notes, _parse_mtx)
     else:
         raise UploadError(f"{name}: unsupported file type {ext or '(no extension)'}. "
                           f"Supported: {SUPPORTED}.")

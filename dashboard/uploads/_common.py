@@ -13,7 +13,8 @@ from nmfcore.preprocess import ValidationReport
 
 from nmfcore.limits import UPLOAD_MAX_BYTES as MAX_BYTES, UPLOAD_MEMORY_BUDGET as MEMORY_BUDGET
 TEXT_EXT = (".csv", ".tsv", ".txt", ".tab", ".dat")
-SUPPORTED = "CSV/TSV (.csv .tsv .txt), Excel (.xlsx), NumPy (.npy .npz), Matrix Market (.mtx)"
+SUPPORTED = ("CSV/TSV (.csv .tsv .txt), Excel (.xlsx), NumPy (.npy .npz), Matrix Market (.mtx), "
+             "AnnData (.h5ad), a zipped 10x Genomics matrix folder (.zip), any of them as .gz")
 _NUM = re.compile(r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$")
 _NUM_COMMA = re.compile(r"^\s*[-+]?(\d+,?\d*|,\d+)([eE][-+]?\d+)?\s*$")
 _NA = {"", "na", "nan", "n/a", "null", "none", "-", "?", "#n/a"}

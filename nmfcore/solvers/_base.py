@@ -102,7 +102,11 @@ class Solver:
     W : ndarray of shape (n_samples, rank)
     H : ndarray of shape (rank, n_features)
         Starting factors, owned (and updated in place) by the solver.
-    loss : {"frobenius", "kl"}
+    loss : {"frobenius", "kl", "beta"}
+        The kernel of the loss to minimise: the beta-divergences 2 and 1 arrive as
+        ``"frobenius"`` and ``"kl"``, every other (Itakura-Saito too) as ``"beta"`` with ``beta``.
+    beta : float or None
+        The beta of the loss (2 for Frobenius, 1 for KL); stored as ``self.beta``.
     l1, l2 : float
         Penalties on W and H (see :mod:`nmfcore.losses`).
     rng : numpy.random.Generator
@@ -177,7 +181,7 @@ class Solver:
                                 f"its options: {valid}.")
         return {k: known[k].check(v) for k, v in options.items()}
 
-    def __init__(self, data, W, H, *, loss, l1, l2, rng, **options):
+    def __init__(self, data, W, H, *, loss, l1, l2, rng, beta=None, **options):
         self._data = data
         self.mask = data.mask
         self.norm_sq = data.norm_sq
@@ -187,6 +191,7 @@ class Solver:
         self.x_scale = data.scale
         self._W, self._H = W, H
         self.loss, self.l1, self.l2, self.rng = loss, l1, l2, rng
+        self.beta = float(beta) if beta is not None else {"frobenius": 2.0, "kl": 1.0}.get(loss)
         self.opts = {**self.options, **options}
         self.tiny = np.finfo(W.dtype).tiny
         self._revive_wait = 0
@@ -222,7 +227,7 @@ class Solver:
                                                self.H @ self.H.T)
             return self.objective_from_sq(sq), sq
         return losses.evaluate(self.X, self.W, self.H, loss=self.loss, l1=self.l1, l2=self.l2,
-                               mask=self.mask, norm_sq=self.norm_sq)
+                               mask=self.mask, norm_sq=self.norm_sq, beta=self.beta)
 
     def step(self) -> tuple[float, float]:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -292,7 +297,8 @@ class Solver:
         else:
             A, s = self.X, 1.0
         return _upkeep.projected_gradient_sq(A, self.W, self.H, loss=self.loss, l1=self.l1,
-                                             l2=self.l2, mask=self.mask, x_scale=s)
+                                             l2=self.l2, mask=self.mask, x_scale=s,
+                                             beta=self.beta)
 
     def objective_from_sq(self, sq: float) -> float:
         return 0.5 * sq + losses.penalty(self.W, self.H, self.l1, self.l2)

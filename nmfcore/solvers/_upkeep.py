@@ -205,7 +205,8 @@ def _project(G: np.ndarray, F: np.ndarray) -> float:
 
 
 def projected_gradient_sq(X, W: np.ndarray, H: np.ndarray, *, loss: str, l1: float = 0.0,
-                          l2: float = 0.0, mask=None, x_scale: float = 1.0) -> float:
+                          l2: float = 0.0, mask=None, x_scale: float = 1.0,
+                          beta: float | None = None) -> float:
     """Squared norm of the projected gradient of the objective at ``(W, H)``.
 
     Parameters
@@ -215,10 +216,12 @@ def projected_gradient_sq(X, W: np.ndarray, H: np.ndarray, *, loss: str, l1: flo
         see :meth:`Solver.dense_x`); 0 where missing.
     W : ndarray of shape (n_samples, rank)
     H : ndarray of shape (rank, n_features)
-    loss : {"frobenius", "kl"}
+    loss : {"frobenius", "kl", "beta"}
     l1, l2 : float
     mask : ndarray or None
     x_scale : float
+    beta : float or None
+        The beta of ``loss="beta"``.
 
     Returns
     -------
@@ -235,8 +238,10 @@ def projected_gradient_sq(X, W: np.ndarray, H: np.ndarray, *, loss: str, l1: flo
     elif loss == "frobenius":
         E = (W @ H - x_scale * X) * mask
         gW, gH = E @ H.T, W.T @ E
-    else:
+    elif loss == "kl":
         gW, gH = _kl_gradient(X, W, H, mask, x_scale)
+    else:
+        gW, gH = _beta_gradient(X, W, H, mask, x_scale, float(beta))
     if l1 or l2:
         gW += l1 + l2 * W
         gH += l1 + l2 * H
@@ -274,4 +279,31 @@ def _kl_gradient(X, W, H, mask, x_scale):
             Q *= mask[a:b]
             gW[a:b] = mask[a:b] @ H.T - Q @ H.T
             gH += W[a:b].T @ mask[a:b] - W[a:b].T @ Q
+    return gW, gH
+
+
+def _beta_gradient(X, W, H, mask, x_scale, beta):
+    """Gradients of the beta-divergence: ``G H^T`` and ``W^T G`` with
+    ``G = M o (WH**(beta - 1) - X o WH**(beta - 2))``, in row blocks (no m x n temporary; a
+    sparse X is densified one block at a time)."""
+    floor = losses.beta_floor(W.dtype, beta)
+    if sp.issparse(X):
+        X = X.tocsr()
+    m, n = X.shape
+    rows = max(1, min(m, (1 << 11) // max(n, 1)))
+    gW = np.empty_like(W)
+    gH = np.zeros_like(H)
+    for a in range(0, m, rows):
+        b = min(a + rows, m)
+        XI = X[a:b].toarray() if sp.issparse(X) else X[a:b]
+        Y = W[a:b] @ H
+        if floor:
+            np.maximum(Y, floor, out=Y)
+        P = Y ** (beta - 2.0)
+        G = P * Y
+        G -= x_scale * XI * P
+        if mask is not None:
+            G *= mask[a:b]
+        gW[a:b] = G @ H.T
+        gH += W[a:b].T @ G
     return gW, gH

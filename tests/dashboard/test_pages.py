@@ -165,3 +165,17 @@ def test_export_snippet_reproduces_the_last_fit(app):
     labels = {b.label for b in at.download_button}
     assert {"W.csv", "H.csv", "memberships.csv", "history.csv", "settings.json",
             "reproduce.py"} <= labels
+
+
+def test_fit_page_lists_feature_programs_for_labelled_features(app_test):
+    at = app_test.run()
+    at.selectbox(key="data_demo").set_value("text").run()
+    at.switch_page("app_pages/fit.py").run()
+    assert not at.exception
+    assert any(s.value == "Feature programs" for s in at.subheader)
+    frame = at.dataframe[-1].value
+    assert list(frame.columns) == ["component", "rank", "feature", "weight", "zscore"]
+    assert frame.groupby("component")["weight"].apply(lambda w: w.is_monotonic_decreasing).all()
+    assert frame["component"].nunique() == at.session_state["fit_rank"]
+    assert frame.groupby("component").size().eq(10).all()
+    assert any(b.label == "Feature programs (CSV)" for b in at.get("download_button"))

@@ -94,7 +94,7 @@ def test_missing_cells_are_masked_in_fit_and_race():
     X = ds.X.copy()
     X[::7, ::5] = np.nan
     ds = replace(ds, X=X, extras={**ds.extras, "missing": True})
-    assert services.race_choices(ds) == ["MU-Frobenius", "MU-KL", "HALS"]
+    assert services.race_choices(ds) == ["MU-Frobenius", "MU-KL", "MU-β", "HALS"]  # no IS: zeros
     res = services.run_race(ds, "nan", dict(RACE, solvers=services.race_choices(ds)))
     assert all(np.isfinite(r.W).all() and r.rel_error < 0.2 for r in res.values())
 

@@ -111,6 +111,14 @@ def test_lesson5_each_fit_wins_its_own_objective(app_test, figures):
     big_sq = shares["share of the squared error (Frobenius fit)"][-1]
     big_kl = shares["share of the KL divergence (KL fit)"][-1]
     assert big_sq > big_kl  # large counts dominate the squared error, not KL
+    by_count = by_title(figs, "Mean fitted value by observed count")
+    assert by_count["layout"]["xaxis"]["type"] == by_count["layout"]["yaxis"]["type"] == "log"
+    lines = {t["name"]: np.asarray(t["y"], float) for t in by_count["data"]}
+    x = np.asarray(by_count["data"][0]["x"], float)
+    assert x[0] == 1.0 and np.all(np.diff(x) > 0)
+    miss = {name: np.abs(np.log(lines[name] / x)) for name in ("Frobenius fit", "KL fit")}
+    assert miss["KL fit"][0] < miss["Frobenius fit"][0]     # small counts: KL is closer
+    assert miss["Frobenius fit"][-1] < miss["KL fit"][-1]   # the largest: Frobenius is
 
 
 def test_lesson6_memberships_sum_to_one_and_track_truth(app_test, figures):

@@ -9,11 +9,11 @@ from dashboard.lessons import LESSON_PAGES
 from lesson_kit import by_title, metric, open_lesson  # tests/lesson_kit.py
 
 
-def test_all_twelve_lessons_registered_with_explore_links():
+def test_all_lessons_registered_with_explore_links():
     from dashboard.lessons import kit
 
-    assert len(LESSON_PAGES) == 12 and kit.N_LESSONS == 12
-    assert [t.split(" ")[0] for _, t in LESSON_PAGES] == [str(i) for i in range(1, 13)]
+    assert len(LESSON_PAGES) == 13 and kit.N_LESSONS == 13
+    assert [t.split(" ")[0] for _, t in LESSON_PAGES] == [str(i) for i in range(1, 14)]
 
 
 def test_lesson7_sign_patterns(app_test, figures):
@@ -53,6 +53,17 @@ def test_lesson9_error_falls_but_heldout_and_baseline_point_to_true_rank(app_tes
     assert np.all(s["error on shuffled data"][3:] > 5 * s["error on the data"][3:])
     table = at.table[0].value
     assert (table["suggested r"] == 4).sum() >= 2
+    # the zoom past r = 4 shows what the first chart cannot: the held-out error turns up
+    zoom = {t["name"]: np.asarray(t["y"], float)
+            for t in by_title(figures(at), "Zoom past r = 4")["data"]}
+    assert zoom["error on the data"][-1] < 0 < zoom["held-out error"][-1]
+    low = zoom["held-out error"][-1]
+    at.select_slider(key="l09_noise").set_value(0.2).run()
+    assert not at.exception
+    zoom = {t["name"]: np.asarray(t["y"], float)
+            for t in by_title(figures(at), "Zoom past r = 4")["data"]}
+    assert zoom["held-out error"][-1] > max(low, 1.0)      # more noise, a steeper upturn (%)
+    assert "rises" in at.markdown[-1].value or "rises" in " ".join(m.value for m in at.markdown)
 
 
 def test_lesson10_init_spread(app_test, figures):

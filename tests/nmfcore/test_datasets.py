@@ -18,6 +18,7 @@ EXPECTED = {  # name: (shape, kind, suggested rank)
     "genes": ((38, 5000), "generic", 3),
     "tiny": ((5, 6), "generic", 2),
     "planted": ((100, 60), "generic", 4),
+    "audio": ((264, 257), "audio", 4),
 }
 
 

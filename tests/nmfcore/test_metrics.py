@@ -1,6 +1,8 @@
 """Clustering and factor measures, cross-checked with scikit-learn (test-only oracle)."""
 import numpy as np
 import pytest
+
+import nmfcore
 import scipy.sparse as sp
 from hypothesis import given, settings, strategies as st
 from sklearn.metrics import adjusted_rand_score
@@ -119,3 +121,18 @@ def test_relative_error_of_an_approximation_equals_the_factored_form():
     assert relative_error(X * 1e-200, W @ H * 1e-200) == pytest.approx(want, rel=1e-12)
     with pytest.raises(ValueError, match="shape of X"):
         relative_error(X, W)
+
+
+def test_feature_programs_rank_by_weight_and_score_specificity():
+    H = np.array([[5.0, 1.0, 1.0, 0.0],
+                  [0.0, 1.0, 3.0, 0.0],
+                  [0.0, 1.0, 0.0, 2.0]])
+    p = nmfcore.feature_programs(H, n_top=2)
+    assert p["top"][0][0] == 0 and p["top"][1][0] == 2 and p["top"][2][0] == 3
+    # feature 1 is used equally by every component: z-score 0 everywhere
+    assert np.all(p["Z"][:, 1] == 0.0)
+    # feature 0 marks component 0 only: (5 - 5/3) / std
+    col = H[:, 0]
+    assert p["Z"][0, 0] == pytest.approx((5 - col.mean()) / col.std())
+    assert p["zscore"][0, 0] == pytest.approx(p["Z"][0, 0])
+    assert p["weight"][1].tolist() == [3.0, 1.0]

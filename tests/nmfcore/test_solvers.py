@@ -23,7 +23,7 @@ def true_rel_error(X, res):
 def test_registry_and_inits_match_contract():
     assert {"mu", "sgd", "hals", "anls"} <= set(nmfcore.SOLVERS)
     assert {"random", "nndsvd", "nndsvda", "nndsvdar"} <= set(nmfcore.INITS)
-    assert set(nmfcore.SOLVERS["mu"].losses) == {"frobenius", "kl"}
+    assert set(nmfcore.SOLVERS["mu"].losses) == {"frobenius", "kl", "itakura-saito", "beta"}
 
 
 @pytest.mark.parametrize("solver", ["hals", "anls"])
