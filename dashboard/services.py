@@ -351,20 +351,18 @@ def fit_token(out: NMFResult) -> str:
 
 
 @st.cache_data(max_entries=8, show_spinner="Projecting the new samples onto the parts…")
-def _project(fit: str, data: str, loss: str, l1: float, l2: float, _X, _H):
-    W = nmfcore.project(_X, _H, loss=loss, l1=l1, l2=l2)
+def _project(fit: str, data: str, loss: str, beta, l1: float, l2: float, _X, _H):
+    W = nmfcore.project(_X, _H, loss=loss, beta=beta, l1=l1, l2=l2)
     return W, nmfcore.sample_errors(_X, W, _H)
 
 
 def project_new(out: NMFResult, X_new, data_token: str) -> tuple[np.ndarray, np.ndarray]:
     """Weights of new samples on the fit's H with the fit's own loss (NNLS for Frobenius,
-    multiplicative KL updates for KL; other losses fall back to NNLS) and penalties, and each
-    sample's relative reconstruction error."""
-    from nmfcore.projection import PROJECT_LOSSES
-
-    loss = out.loss if out.loss in PROJECT_LOSSES else "frobenius"
+    multiplicative updates for the other beta-divergences) and penalties, and each sample's
+    relative reconstruction error."""
     l1, l2 = float(out.params.get("l1", 0.0)), float(out.params.get("l2", 0.0))
-    return _project(fit_token(out), data_token, loss, l1, l2, X_new, out.H)
+    return _project(fit_token(out), data_token, out.loss, out.params.get("beta"), l1, l2,
+                    X_new, out.H)
 
 
 def training_errors(ds: Dataset, out: NMFResult) -> np.ndarray:

@@ -11,15 +11,15 @@ import numpy as np
 import scipy.sparse as sp
 
 from . import _validation as v
-from .losses import kl_floor
+from .losses import LOSSES, kl_floor, resolve_beta
 from .solvers.anls import nnls_bpp
 
 __all__ = ["project", "project_weights", "sample_errors"]
 
-PROJECT_LOSSES = ("frobenius", "kl")
+PROJECT_LOSSES = LOSSES
 
 
-def project(X_new, H, loss: str = "frobenius", *, l1: float = 0.0, l2: float = 0.0,
+def project(X_new, H, loss: str = "frobenius", *, beta=None, l1: float = 0.0, l2: float = 0.0,
             n_iter: int = 200):
     """Non-negative weights of new samples on fixed components.
 
@@ -29,10 +29,13 @@ def project(X_new, H, loss: str = "frobenius", *, l1: float = 0.0, l2: float = 0
         Non-negative, finite; the same features (columns, in the same order) as ``H``.
     H : ndarray of shape (rank, n_features)
         Fitted components (e.g. ``NMFResult.H``), non-negative.
-    loss : {"frobenius", "kl"}, default="frobenius"
+    loss : {"frobenius", "kl", "itakura-saito", "beta"}, default="frobenius"
         ``"frobenius"``: exact NNLS per sample, ``min ||x - w H||^2 / 2 + l1 sum(w) +
-        l2 ||w||^2 / 2`` (the penalties of :func:`nmfcore.factorize`). ``"kl"``: generalized
-        KL divergence, by ``n_iter`` multiplicative updates of ``W``.
+        l2 ||w||^2 / 2`` (the penalties of :func:`nmfcore.factorize`). The other
+        beta-divergences (``"kl"``, ``"itakura-saito"``, ``"beta"`` with ``beta=``): ``n_iter``
+        multiplicative updates of ``W`` (Fevotte & Idier 2011), which never increase it.
+    beta : float or None
+        The beta of ``loss="beta"`` (as in :func:`nmfcore.factorize`).
     l1, l2 : float, default=0.0
         Penalties on ``W`` (the fit's own, for weights consistent with the fit).
     n_iter : int, default=200
@@ -56,6 +59,7 @@ def project(X_new, H, loss: str = "frobenius", *, l1: float = 0.0, l2: float = 0
     [[2.0, 3.0]]
     """
     loss = v.check_choice("loss", loss, PROJECT_LOSSES)
+    b_val = resolve_beta(loss, beta)
     H = np.asarray(H, dtype=np.float64)
     if H.ndim != 2 or H.shape[0] < 1:
         raise v.NMFInputError(f"H must be 2-D (rank x n_features); got shape {H.shape}.")
@@ -73,14 +77,17 @@ def project(X_new, H, loss: str = "frobenius", *, l1: float = 0.0, l2: float = 0
     b = v.unit_exponent(top) if top > 0 else 0
     H_s = np.ldexp(H, b)                   # H_s = 2**b H, so W = 2**(b - a) W_s
     a = data.exponent
-    if loss == "frobenius":
-        l1_s, l2_s = np.ldexp(l1, a + b), np.ldexp(l2, 2 * b)
-    else:
-        l1_s, l2_s = np.ldexp(l1, b), np.ldexp(l2, 2 * b - a)
+    # the objective at unit scale is 2**(a*beta) times the caller's; penalties follow it
+    l1_s = float(l1 * 2.0 ** (a * b_val - a + b))
+    l2_s = float(l2 * 2.0 ** (a * (b_val - 2) + 2 * b))
     X_s = data.X
+    if b_val <= 0 and (X_s.data if sp.issparse(X_s) else X_s).min() <= 0:
+        raise v.NMFInputError(
+            f"loss={loss!r} (beta={b_val:g}) cannot score zeros in X_new: add a small epsilon "
+            "to X_new first (as for the fit).")
     with np.errstate(over="ignore"):
-        W = np.ldexp(project_weights(X_s, H_s.astype(data.dtype), loss=loss, l1=l1_s, l2=l2_s,
-                                     n_iter=n_iter), b - a)
+        W = np.ldexp(project_weights(X_s, H_s.astype(data.dtype), beta=b_val, l1=l1_s,
+                                     l2=l2_s, n_iter=n_iter), b - a)
     if not np.isfinite(W).all():
         raise v.NMFInputError(
             "the weights of these samples are not representable: X_new is far outside the "
@@ -88,30 +95,41 @@ def project(X_new, H, loss: str = "frobenius", *, l1: float = 0.0, l2: float = 0
     return np.maximum(W, 0.0)
 
 
-def project_weights(X, H, *, loss="frobenius", l1=0.0, l2=0.0, n_iter=200):
+def project_weights(X, H, *, loss="frobenius", beta=None, l1=0.0, l2=0.0, n_iter=200):
     """The solve behind :func:`project`, without checks or rescaling (callers at unit scale).
 
     Parameters
     ----------
     X : ndarray or scipy.sparse matrix of shape (n_samples, n_features)
     H : ndarray of shape (rank, n_features)
+    loss, beta : the loss, or its beta directly (``beta`` wins when given)
 
     Returns
     -------
     ndarray of shape (n_samples, rank)
     """
+    b_val = float(beta) if beta is not None else resolve_beta(loss)
     HXt = np.asarray((X @ H.T).T)
-    if loss == "frobenius":
+    if b_val == 2.0:
         G = H @ H.T + l2 * np.eye(H.shape[0])
         return np.ascontiguousarray(nnls_bpp(G, HXt - l1).T)
-    # KL: multiplicative updates on W alone (Lee & Seung), from a flat positive start
-    W = np.full((X.shape[0], H.shape[0]), max(float(X.mean()), kl_floor(H.dtype)) / H.shape[0] ** 0.5,
+    # multiplicative updates on W alone (Lee & Seung for KL, Fevotte & Idier for any beta),
+    # from a flat positive start
+    floor = kl_floor(H.dtype)
+    W = np.full((X.shape[0], H.shape[0]), max(float(X.mean()), floor) / H.shape[0] ** 0.5,
                 dtype=H.dtype)
     Xd = X.toarray() if sp.issparse(X) else X
     rowsum = H.sum(axis=1)[None, :]
+    # exponent that makes each update decrease the divergence (Fevotte & Idier 2011, Table 2)
+    gamma = 1.0 / (2.0 - b_val) if b_val < 1 else 1.0 / (b_val - 1.0) if b_val > 2 else 1.0
     for _ in range(n_iter):
-        R = Xd / np.maximum(W @ H, kl_floor(H.dtype))
-        W *= (R @ H.T) / np.maximum(rowsum + l2 * W + l1, 1e-16)
+        V = np.maximum(W @ H, floor)
+        if b_val == 1.0:
+            num, den = (Xd / V) @ H.T, rowsum
+        else:
+            num, den = (Xd * V ** (b_val - 2.0)) @ H.T, V ** (b_val - 1.0) @ H.T
+        ratio = num / np.maximum(den + l2 * W + l1, 1e-16)
+        W *= ratio if gamma == 1.0 else ratio ** gamma
     return W
 
 

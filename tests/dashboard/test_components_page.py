@@ -302,3 +302,23 @@ def test_components_page_on_a_masked_fit_of_data_with_missing_cells(app_test, fi
         ("new.csv", new.to_csv(index=False).encode(), "text/csv")).run()
     assert not at.exception and not at.error
     assert {m.label: m.value for m in at.metric}["new samples"] == "5"
+
+
+def test_new_data_uses_the_fits_own_loss(fitted):
+    at = fitted("planted")
+    at.switch_page(FIT).run()
+    at.selectbox(key="fit_solver").set_value("mu")
+    at.selectbox(key="fit_loss").set_value("kl")
+    at.button(key="FormSubmitter:fit_form-Run fit").click().run()
+    assert not at.exception and not at.error
+    out = at.session_state[LAST_FIT]["outcome"]
+    assert out.loss == "kl"
+    at.switch_page(CMP).run()
+    ds = datasets.load_demo("planted")
+    at.file_uploader(key="cmp_new_upload").set_value(
+        ("new.csv", exports.data_csv(ds).encode(), "text/csv")).run()
+    assert not at.exception and not at.error
+    table = next(d.value for d in at.dataframe if "rel. error" in d.value.columns)
+    W_kl = nmfcore.project(ds.X, out.H, loss="kl")
+    names = [c for c in table.columns if c.startswith("C") and c != "dominant"]
+    assert np.allclose(table[names].to_numpy(), nmfcore.memberships(W_kl).P, atol=1e-6)

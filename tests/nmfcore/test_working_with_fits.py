@@ -230,3 +230,19 @@ def test_match_components_with_unequal_ranks():
     assert np.allclose(sim, [S[0, 2], 1.0, S[2, 0]]) and sim[2] > 0.99
     back, sim_b, _ = nmfcore.match_components(other, H)     # the other way round: 3 pairs
     assert sorted(map(tuple, back.tolist())) == [(0, 2), (2, 0), (3, 1)]
+
+
+@pytest.mark.parametrize("loss, beta", [("itakura-saito", None), ("beta", 0.5), ("beta", 1.5),
+                                        ("beta", 3.0)])
+def test_project_other_beta_divergences_fit_exact_data(loss, beta):
+    W, H, X = _exact(seed=5)
+    Wb = nmfcore.project(X, H, loss=loss, beta=beta, n_iter=3000)
+    assert (Wb >= 0).all()
+    assert np.linalg.norm(Wb @ H - X) / np.linalg.norm(X) < 1e-2
+
+
+def test_project_beta_zero_refuses_zeros():
+    W, H, X = _exact(seed=6)
+    X[0, 0] = 0.0
+    with pytest.raises(ValueError, match="epsilon"):
+        nmfcore.project(X, H, loss="itakura-saito")
