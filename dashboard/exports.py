@@ -53,13 +53,16 @@ def is_demo(ds: Dataset, source: str | None) -> bool:
     return source == "demo" and ds.name in datasets.list_demos()
 
 
-def settings_json(ds: Dataset, out: NMFResult, source: str | None) -> str:
+def settings_json(ds: Dataset, out: NMFResult, source: str | None, names=None) -> str:
+    """The data, the factorize parameters, the result and (if given) the components' names."""
     import json
 
     doc = {"data": {"name": ds.name, "source": source, "shape": list(ds.X.shape)},
            "factorize": {k: _plain(v) for k, v in out.params.items()},
            "result": {"n_iter": out.n_iter, "status": out.status,
                       "rel_error": out.rel_error, "seconds": out.seconds}}
+    if names is not None:
+        doc["components"] = [str(x) for x in names]
     return json.dumps(doc, indent=2)
 
 

@@ -30,7 +30,7 @@ if not exports.is_demo(ds, source):
                              help="The matrix that was factorized (the snippet reads it).")
 
 st.subheader("Settings (JSON)")
-settings = exports.settings_json(ds, out, source)
+settings = exports.settings_json(ds, out, source, names)
 st.code(settings, language="json")
 st.download_button("settings.json", settings, "settings.json", "application/json",
                    key="export_json", on_click="ignore", icon=":material/download:")

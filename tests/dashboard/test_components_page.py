@@ -71,6 +71,7 @@ def test_rename_reaches_figures_exports_and_survives_a_refit(fitted, figures):
     assert header[2] == "left arm"
     at.switch_page(EXPORT).run()
     assert not at.exception
+    assert '"left arm"' in at.code[0].value                # the settings JSON names them too
 
     # a refit from another seed finds the same planted parts: the name follows its component
     at.switch_page(FIT).run()
