@@ -14,6 +14,7 @@ LESSONS = HERE / "lessons"
 
 st.set_page_config(page_title="nmf-explorer", page_icon=":material/grid_view:", layout="wide")
 services.limit_blas_threads()
+state.begin_run()      # a reloaded tab comes back from its token in the URL
 state.init_defaults()
 
 explore = [
@@ -48,3 +49,4 @@ try:
     page.run()
 finally:  # the page may have changed the data set (or stopped early with st.stop)
     _data_caption()
+    state.end_run()    # keep this tab's settings and results for a reload
