@@ -198,21 +198,16 @@ class Store:
         return self.root / key
 
     def _write(self, key: str, owner: str | None, snapshot: dict) -> None:
+        if not self.root.exists():
+            self.root.mkdir(parents=True, mode=0o700)
         folder = self._folder(key)
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        self.root.chmod(0o700)
+        folder.mkdir(exist_ok=True, mode=0o700)
         kept = set()
 
         def demo_name(ds):
-            from nmfcore.datasets import list_demos, load_demo
-
+            if sessionfile.demo_name(ds) is not None:
+                return ds.name
             fp = sessionfile.fingerprint(ds)
-            if ds.name in list_demos():
-                try:
-                    if sessionfile.fingerprint(load_demo(ds.name)) == fp:
-                        return ds.name
-                except Exception:  # noqa: BLE001
-                    pass
             fname = f"data-{fp}{sessionfile.SUFFIX}"
             kept.add(fname)
             if not (folder / fname).exists():

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
+import functools
 import hashlib
 import io
 import json
@@ -95,6 +96,26 @@ def fingerprint(ds: Dataset) -> str:
         h.update(np.ascontiguousarray(X).tobytes())
     h.update(repr((ds.name, X.shape, str(X.dtype), ds.kind, ds.image_shape)).encode())
     return h.hexdigest()
+
+
+@functools.lru_cache(maxsize=16)
+def demo_fingerprint(name: str) -> str:
+    """The fingerprint of the shipped demo set ``name`` (KeyError/ValueError if unknown)."""
+    from nmfcore.datasets import load_demo
+
+    return fingerprint(load_demo(name))
+
+
+def demo_name(ds: Dataset) -> str | None:
+    """The name of the shipped demo set ``ds`` is, unchanged (same fingerprint), or None."""
+    from nmfcore.datasets import list_demos
+
+    if ds.name not in list_demos():
+        return None
+    try:
+        return ds.name if demo_fingerprint(ds.name) == fingerprint(ds) else None
+    except Exception:  # noqa: BLE001 - a demo file missing from this installation
+        return None
 
 
 # ------------------------------------------------------------------ encode

@@ -168,6 +168,7 @@ def set_last_fit(settings: dict, outcome) -> None:
 
 
 # --- the tab's state kept on the server: a reload loses nothing (dashboard.persist) ---
+SESSION_SUFFIX = sessionfile.SUFFIX
 _TOKEN = "nmfx_token"
 _SETTINGS = "nmfx_settings"          # widget key -> value of every page, across pages
 _WORK = "data_work"                  # the Data page's working set and change log
@@ -257,28 +258,55 @@ def token() -> str | None:
     return st.session_state.get(_TOKEN)
 
 
-def snapshot(*, finished_only: bool = False) -> dict:
-    """Everything a tab needs to come back: data set, settings, results of every page.
+def snapshot() -> dict:
+    """Everything a tab needs to come back: data set, settings, results of every page (the
+    jobs themselves: one still running in the server is followed again after a reload)."""
+    jobs = {k: j for k, j in st.session_state.get(_JOBS, {}).items() if j is not None}
+    return {"dataset": get_dataset(), "source": dataset_source(),
+            "rank": st.session_state.get(_RANK),
+            "settings": dict(st.session_state.get(_SETTINGS, {})),
+            "work": st.session_state.get(_WORK), "last_fit": get_last_fit(), "jobs": jobs}
 
-    With ``finished_only``, running jobs are left out and finished ones are given as their
-    results (what a file can hold); otherwise the jobs themselves are kept (a job still
-    running in the server is followed again after a reload)."""
+
+def for_file(snap: dict) -> dict:
+    """A :func:`snapshot` as a file can hold it: finished jobs as their results, running
+    ones left out, and without the Data page's before/after histogram values."""
     jobs = {}
-    for kind, job in st.session_state.get(_JOBS, {}).items():
-        if job is None:
-            continue
-        if not finished_only:
+    for kind, job in (snap.get("jobs") or {}).items():
+        if isinstance(job, dict):
             jobs[kind] = job
         elif job.done and job.result is not None:
             jobs[kind] = {"settings": job.settings, "key": job.key, "result": job.result,
                           "stopped": bool(job.stopped), "elapsed": float(job.elapsed)}
-    work = st.session_state.get(_WORK)
-    if work is not None and finished_only:
-        work = {k: v for k, v in work.items() if k != "last"}   # before/after histogram
-    return {"dataset": get_dataset(), "source": dataset_source(),
-            "rank": st.session_state.get(_RANK),
-            "settings": dict(st.session_state.get(_SETTINGS, {})), "work": work,
-            "last_fit": get_last_fit(), "jobs": jobs}
+    work = snap.get("work")
+    if work is not None:
+        work = {k: v for k, v in work.items() if k != "last"}
+    return {**snap, "jobs": jobs, "work": work}
+
+
+def demo_name(ds: Dataset) -> str | None:
+    """The name of the shipped demo set ``ds`` is, unchanged (same fingerprint), or None."""
+    return sessionfile.demo_name(ds)
+
+
+def session_bytes(snap: dict) -> bytes:
+    """The session file of a :func:`snapshot` (demo sets by name and fingerprint)."""
+    return sessionfile.dumps(for_file(snap), demo_name=demo_name)
+
+
+def open_session(data: bytes) -> str | None:
+    """Replace this tab's state by a session file's; on any problem, the one-sentence
+    reason (and nothing changed)."""
+    try:
+        snap = sessionfile.loads(data)
+        if not isinstance(snap, dict) or not isinstance(snap.get("dataset"), Dataset):
+            raise sessionfile.SessionFileError("The session file holds no data set.")
+    except sessionfile.SessionFileError as err:
+        return str(err)
+    except Exception as err:  # noqa: BLE001 - never a traceback for a bad file
+        return f"The session file could not be read ({type(err).__name__})."
+    apply_snapshot(snap)
+    return None
 
 
 def apply_snapshot(snap: dict) -> None:
@@ -379,7 +407,7 @@ def end_run() -> None:
     snap = snapshot()
     try:
         persist.store().put(tok, _owner(), _session_id(), snap, _signature(snap),
-                            disk_snapshot=lambda: snapshot(finished_only=True))
+                            disk_snapshot=lambda: for_file(snap))
     except Exception as err:  # noqa: BLE001 - never break the page for the store
         _LOG.warning("tab state not stored: %s", err)
 
