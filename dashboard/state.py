@@ -170,6 +170,7 @@ def set_last_fit(settings: dict, outcome) -> None:
 # --- the tab's state kept on the server: a reload loses nothing (dashboard.persist) ---
 SESSION_SUFFIX = sessionfile.SUFFIX
 _TOKEN = "nmfx_token"
+_RESTORED = "nmfx_restored"          # restored in this run: rerun once the page is known
 _SETTINGS = "nmfx_settings"          # widget key -> value of every page, across pages
 _WORK = "data_work"                  # the Data page's working set and change log
 _SKIP_VALUE_TYPES = {"trigger_value", "json_trigger_value", "string_trigger_value",
@@ -362,7 +363,7 @@ def _signature(snap: dict) -> tuple:
 
 def begin_run() -> None:
     """Before anything else in a run: find this tab's token in the URL and, in a new session,
-    restore what was kept under it (then rerun, so widgets read the restored values)."""
+    restore what was kept under it (:func:`rerun_if_restored` then reruns once)."""
     tok = st.session_state.get(_TOKEN)
     if tok is not None:
         if st.query_params.get(persist.TOKEN_PARAM) != tok:
@@ -379,10 +380,18 @@ def begin_run() -> None:
         tok = persist.new_token() if _is_live(writer) else given   # a second tab: a copy
         apply_snapshot(snap)
         st.session_state[_TOKEN] = tok
+        st.session_state[_RESTORED] = True
         st.query_params[persist.TOKEN_PARAM] = tok
-        st.rerun()
+        return
     st.session_state[_TOKEN] = persist.new_token()
     st.query_params[persist.TOKEN_PARAM] = st.session_state[_TOKEN]
+
+
+def rerun_if_restored() -> None:
+    """Right after ``st.navigation`` (so the rerun stays on the page in the URL): one rerun
+    after a restore, so widgets read the restored values as their own."""
+    if st.session_state.pop(_RESTORED, False):
+        st.rerun()
 
 
 def end_run() -> None:

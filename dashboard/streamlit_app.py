@@ -41,6 +41,7 @@ nav = {"Explore": explore}
 if learn:
     nav["Learn"] = learn
 page = st.navigation(nav)
+state.rerun_if_restored()
 data_slot = st.sidebar.empty()
 _data_caption()
 if state.start_error():  # `nmf-explorer --data PATH` could not open the file

@@ -1,0 +1,148 @@
+"""In Chromium: a reload brings the tab back (data, settings, results), and a saved session
+opened in another browser context shows the same numbers.
+
+Screenshots: ``artifacts/screenshots/persist-*.png``.
+"""
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.e2e
+
+IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+LONG = 90_000
+FIT_LINE = re.compile(r"rank \d+: relative error \d")
+
+
+@pytest.fixture(autouse=True)
+def _no_traceback_in_server_log(streamlit_log):
+    before = streamlit_log.read_text().count("Traceback")
+    yield
+    log = streamlit_log.read_text()
+    assert log.count("Traceback") == before, log[-3000:]
+
+
+def idle(page):
+    page.wait_for_selector(IDLE, timeout=LONG)
+
+
+def no_exception(page):
+    assert page.locator('[data-testid="stException"]').count() == 0, \
+        page.locator('[data-testid="stException"]').first.inner_text()
+
+
+def open_app(page):
+    page.goto("/")
+    expect(page.get_by_role("heading", name="Data", exact=True)).to_be_visible(timeout=LONG)
+    idle(page)
+
+
+def choose_demo(page, name):
+    page.get_by_test_id("stSelectbox").filter(has_text="Demo set").click()
+    page.get_by_role("option", name=re.compile(rf"^{name} —")).click()
+    expect(page.get_by_test_id("stSidebar").get_by_text(re.compile(rf"Data: {name} "))) \
+        .to_be_visible(timeout=LONG)
+    idle(page)
+
+
+def go(page, link, heading):
+    page.get_by_test_id("stSidebar").get_by_role("link", name=link).click()
+    expect(page.get_by_role("heading", name=heading)).to_be_visible(timeout=LONG)
+    idle(page)
+
+
+def fit_with_seed(page, seed: int) -> str:
+    go(page, "Fit & factors", "Fit & factors")
+    expect(page.get_by_text(FIT_LINE)).to_be_visible(timeout=LONG)
+    idle(page)
+    page.get_by_label("Seed").fill(str(seed))
+    page.get_by_label("Initialisation").click()
+    page.get_by_role("option", name="random", exact=True).click()
+    page.get_by_role("button", name="Run fit").click()
+    line = page.get_by_text(FIT_LINE)
+    expect(line).to_be_visible(timeout=LONG)
+    idle(page)
+    return line.inner_text()
+
+
+def race(page) -> str:
+    go(page, "Solver race", "Solver race")
+    page.get_by_role("button", name="Start race").click()
+    expect(page.get_by_role("heading", name="Results")).to_be_visible(timeout=LONG)
+    idle(page)
+    return page.get_by_test_id("stDataFrame").inner_text()
+
+
+def check_back(page, fit_line: str, race_text: str, seed: int, shot, name: str):
+    go(page, "Fit & factors", "Fit & factors")
+    expect(page.get_by_text(FIT_LINE)).to_have_text(fit_line, timeout=LONG)
+    expect(page.get_by_label("Seed")).to_have_value(str(seed))
+    no_exception(page)
+    shot(page, f"persist-{name}-fit")
+    go(page, "Solver race", "Solver race")
+    expect(page.get_by_role("heading", name="Results")).to_be_visible(timeout=LONG)
+    assert page.get_by_test_id("stDataFrame").inner_text() == race_text
+    no_exception(page)
+
+
+def test_reload_brings_back_data_settings_and_results(page, shot):
+    open_app(page)
+    choose_demo(page, "planted")
+    line = fit_with_seed(page, 11)
+    table = race(page)
+    url = page.url
+    assert re.search(r"[?&]s=[A-Za-z0-9_-]{43}", url), url
+    page.reload()
+    expect(page.get_by_role("heading", name="Results")).to_be_visible(timeout=LONG)
+    idle(page)
+    assert page.url == url
+    expect(page.get_by_test_id("stSidebar").get_by_text(re.compile(r"Data: planted "))) \
+        .to_be_visible()
+    shot(page, "persist-reload-race")
+    check_back(page, line, table, 11, shot, "reload")
+
+
+def test_saved_session_opens_in_another_browser_with_the_same_numbers(page, browser, shot,
+                                                                      base_url, tmp_path):
+    open_app(page)
+    choose_demo(page, "planted")
+    line = fit_with_seed(page, 5)
+    table = race(page)
+    go(page, "Data", "Data")
+    page.get_by_text("Session: save or open").click()
+    with page.expect_download() as dl:
+        page.get_by_test_id("stDownloadButton").filter(has_text="Save session") \
+            .get_by_role("button").click()
+    saved = tmp_path / dl.value.suggested_filename
+    dl.value.save_as(saved)
+    assert saved.suffix == ".nmfx" and saved.stat().st_size > 0
+
+    other = browser.new_context(viewport={"width": 1400, "height": 1600}, base_url=base_url)
+    try:
+        p2 = other.new_page()
+        open_app(p2)
+        expect(p2.get_by_test_id("stSidebar").get_by_text(re.compile(r"Data: swimmer "))) \
+            .to_be_visible()
+        p2.get_by_text("Session: save or open").click()
+        p2.get_by_test_id("stFileUploader").filter(has_text="Open session") \
+            .locator('input[type="file"]').set_input_files(saved)
+        expect(p2.get_by_text("Opened " + saved.name)).to_be_visible(timeout=LONG)
+        idle(p2)
+        expect(p2.get_by_test_id("stSidebar").get_by_text(re.compile(r"Data: planted "))) \
+            .to_be_visible()
+        shot(p2, "persist-opened")
+        check_back(p2, line, table, 5, shot, "opened")
+
+        # the first tab's token does not open its state in this other browser
+        p2.goto(page.url)
+        expect(p2.get_by_role("heading", name="Data", exact=True)).to_be_visible(timeout=LONG)
+        idle(p2)
+        expect(p2.get_by_test_id("stSidebar").get_by_text(re.compile(r"Data: swimmer "))) \
+            .to_be_visible()
+        assert re.search(r"[?&]s=([A-Za-z0-9_-]{43})", p2.url).group(1) != \
+            re.search(r"[?&]s=([A-Za-z0-9_-]{43})", page.url).group(1)
+    finally:
+        other.close()
