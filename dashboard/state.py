@@ -170,7 +170,9 @@ def set_last_fit(settings: dict, outcome) -> None:
 # --- the tab's state kept on the server: a reload loses nothing (dashboard.persist) ---
 SESSION_SUFFIX = sessionfile.SUFFIX
 _TOKEN = "nmfx_token"
-_RESTORED = "nmfx_restored"          # restored in this run: rerun once the page is known
+_RESTORED = "nmfx_restored"
+_LINK_RUN = "nmfx_link_run"          # pages a link asked to show results of
+_NOTICE = "nmfx_link_notice"         # what a link held that could not be used          # restored in this run: rerun once the page is known
 _SETTINGS = "nmfx_settings"          # widget key -> value of every page, across pages
 _WORK = "data_work"                  # the Data page's working set and change log
 _SKIP_VALUE_TYPES = {"trigger_value", "json_trigger_value", "string_trigger_value",
@@ -384,7 +386,82 @@ def begin_run() -> None:
         st.query_params[persist.TOKEN_PARAM] = tok
         return
     st.session_state[_TOKEN] = persist.new_token()
+    _apply_link()
     st.query_params[persist.TOKEN_PARAM] = st.session_state[_TOKEN]
+
+
+def _apply_link() -> None:
+    """A new tab opened from a link: its demo set, rank and page settings, checked first
+    (:mod:`dashboard.links`); what cannot be used is named in one notice."""
+    from nmfcore import datasets
+
+    from dashboard import links
+
+    params = {k: st.query_params.get(k) for k in st.query_params.keys()
+              if k != persist.TOKEN_PARAM}
+    if not params:
+        return
+    ignored = []
+    demo = params.get(links.DATA)
+    if demo is not None:
+        try:
+            set_dataset(datasets.load_demo(demo), source="demo")
+        except (KeyError, ValueError, OSError):
+            ignored.append(f"data={demo} (no such demo set)")
+    init_defaults()
+    ds = get_dataset()
+    rank, settings, run, bad = links.settings_of(params, ds.X.shape)
+    ignored += bad
+    if rank is not None:
+        set_rank(rank)
+    remembered = st.session_state.setdefault(_SETTINGS, {})
+    for k, v in settings.items():
+        st.session_state[k] = v
+        remembered[k] = v
+    st.session_state[_LINK_RUN] = set(run)
+    if ignored:
+        st.session_state[_NOTICE] = ("Parts of the link were ignored: " + "; ".join(ignored)
+                                     + ".")
+    st.session_state[_RESTORED] = True
+
+
+def show_link_notice() -> None:
+    """Once, above the page: what a link held that could not be used."""
+    msg = st.session_state.pop(_NOTICE, None)
+    if msg:
+        st.warning(msg, icon=":material/link_off:")
+
+
+def link_run(kind: str) -> bool:
+    """True once when the link that opened this tab showed the results of page ``kind``
+    ("race", "rank", "restarts"): the page then starts the same seeded work by itself."""
+    pending = st.session_state.get(_LINK_RUN) or set()
+    if kind in pending:
+        pending.discard(kind)
+        return True
+    return False
+
+
+def _write_link(drawn) -> None:
+    """The URL shows the token and, for a demo set, the view: data set, rank, this page's
+    settings and whether its results are shown."""
+    from dashboard import links
+
+    ds = get_dataset()
+    demo = sessionfile.demo_name(ds) if ds is not None else None
+    remembered = st.session_state.get(_SETTINGS, {})
+    page = {k: remembered[k] for k in sorted(drawn) if k in remembered and links.field(k)}
+    run = set()
+    for prefix, kind in links.RUN_PAGES.items():
+        job = get_job(kind)
+        if any(k.startswith(prefix + "_") for k in drawn) and job is not None and job.done \
+                and job.key == dataset_key() and job.result is not None:
+            run.add(kind)
+    params = {persist.TOKEN_PARAM: st.session_state[_TOKEN],
+              **links.query(demo, get_rank() if demo else None, page, run)}
+    current = {k: st.query_params.get(k) for k in st.query_params.keys()}
+    if current != params:
+        st.query_params.from_dict(params)
 
 
 def rerun_if_restored() -> None:
@@ -413,6 +490,10 @@ def end_run() -> None:
                 st.session_state[k] = v
             except Exception:  # noqa: BLE001 - its widget was drawn after all
                 pass
+    try:
+        _write_link(drawn)
+    except Exception as err:  # noqa: BLE001 - the URL is a convenience, never an error
+        _LOG.warning("link not written: %s", err)
     snap = snapshot()
     try:
         persist.store().put(tok, _owner(), _session_id(), snap, _signature(snap),

@@ -42,6 +42,7 @@ if learn:
     nav["Learn"] = learn
 page = st.navigation(nav)
 state.rerun_if_restored()
+state.show_link_notice()
 data_slot = st.sidebar.empty()
 _data_caption()
 if state.start_error():  # `nmf-explorer --data PATH` could not open the file

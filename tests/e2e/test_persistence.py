@@ -146,3 +146,37 @@ def test_saved_session_opens_in_another_browser_with_the_same_numbers(page, brow
             re.search(r"[?&]s=([A-Za-z0-9_-]{43})", page.url).group(1)
     finally:
         other.close()
+
+
+def test_a_link_opened_in_a_new_browser_reproduces_the_view(page, browser, base_url, shot):
+    open_app(page)
+    choose_demo(page, "planted")
+    line = fit_with_seed(page, 9)
+    expect(page).to_have_url(re.compile(r"fit_seed=9"))
+    url = re.sub(r"([?&])s=[A-Za-z0-9_-]{43}&?", r"\1", page.url)   # what a user would share
+    assert "data=planted" in url and "fit_init=random" in url, url
+
+    other = browser.new_context(viewport={"width": 1400, "height": 1600}, base_url=base_url)
+    try:
+        p2 = other.new_page()
+        p2.goto(url)
+        expect(p2.get_by_role("heading", name="Fit & factors")).to_be_visible(timeout=LONG)
+        expect(p2.get_by_text(FIT_LINE)).to_have_text(line, timeout=LONG)
+        idle(p2)
+        expect(p2.get_by_test_id("stSidebar").get_by_text(re.compile(r"Data: planted "))) \
+            .to_be_visible()
+        expect(p2.get_by_label("Seed")).to_have_value("9")
+        no_exception(p2)
+        shot(p2, "persist-link")
+
+        p3 = other.new_page()
+        p3.goto(url.replace("fit_seed=9", "fit_seed=-4") + "&bogus=1&fit_solver=nope")
+        expect(p3.get_by_text("Parts of the link were ignored")).to_be_visible(timeout=LONG)
+        expect(p3.get_by_text(FIT_LINE)).to_be_visible(timeout=LONG)
+        idle(p3)
+        notice = p3.get_by_text("Parts of the link were ignored").inner_text()
+        assert "fit_seed=-4" in notice and "bogus=1" in notice and "fit_solver=nope" in notice
+        no_exception(p3)
+        shot(p3, "persist-link-ignored")
+    finally:
+        other.close()
