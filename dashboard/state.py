@@ -510,3 +510,20 @@ def _register_records() -> None:
 
 
 _register_records()
+
+
+def change_log() -> list[str]:
+    """The remedies and transforms applied to the current data set on the Data page."""
+    work = st.session_state.get(_WORK)
+    if not work or work.get("ds") is None or _fingerprint(work["ds"]) != dataset_key():
+        return []
+    return list(work.get("log") or [])
+
+
+def latest(kind: str):
+    """``(settings, result)`` of the latest finished job of page ``kind`` ("race", "rank",
+    "restarts") on the current data set, or None."""
+    job = get_job(kind)
+    if job is None or not job.done or job.result is None or job.key != dataset_key():
+        return None
+    return job.settings, job.result
