@@ -180,3 +180,41 @@ def test_a_link_opened_in_a_new_browser_reproduces_the_view(page, browser, base_
         shot(p3, "persist-link-ignored")
     finally:
         other.close()
+
+
+def test_report_opened_from_disk_offline_draws_its_charts(page, browser, tmp_path, shot):
+    open_app(page)
+    choose_demo(page, "planted")
+    fit_with_seed(page, 3)
+    race(page)
+    go(page, "Export", "Export")
+    with page.expect_download() as dl:
+        page.get_by_test_id("stDownloadButton").filter(has_text="Download report") \
+            .get_by_role("button").click()
+    path = tmp_path / dl.value.suggested_filename
+    dl.value.save_as(path)
+    assert path.name == "nmf-explorer-report-planted.html"
+
+    offline = browser.new_context(viewport={"width": 1200, "height": 1400})
+    requests = []
+    try:
+        def block(route):
+            if not route.request.url.startswith("file://"):
+                requests.append(route.request.url)
+                return route.abort()
+            return route.continue_()
+        offline.route("**/*", block)
+        p2 = offline.new_page()
+        p2.goto(path.as_uri())
+        expect(p2.get_by_role("heading", name="Solver race")).to_be_visible()
+        charts = p2.locator(".plotly-graph-div")
+        expect(charts.first.locator(".main-svg").first).to_be_visible(timeout=30_000)
+        n = charts.count()
+        assert n >= 6
+        for i in range(n):
+            expect(charts.nth(i).locator(".main-svg").first).to_be_attached(timeout=30_000)
+            assert charts.nth(i).locator(".trace, image, .hm").count() > 0, f"chart {i} empty"
+        shot(p2, "persist-report")
+        assert requests == []
+    finally:
+        offline.close()
