@@ -32,6 +32,20 @@ pre{background:#f6f8fa;padding:.8em;overflow-x:auto;font-size:.88em}
 """
 
 
+# A second toolbar button on every figure: download it as SVG (the camera gives PNG).
+_SVG_BUTTON = """
+document.querySelectorAll('.figure').forEach(function (box) {
+  var gd = box.querySelector('.plotly-graph-div'); if (!gd) return;
+  var name = box.getAttribute('data-name') || 'figure';
+  var icon = Plotly.Icons.camera;
+  Plotly.react(gd, gd.data, gd.layout, {displaylogo: false, responsive: true,
+    toImageButtonOptions: {filename: name, scale: 2},
+    modeBarButtonsToAdd: [{name: 'Download plot as SVG', icon: icon,
+      click: function (g) { Plotly.downloadImage(g, {format: 'svg', filename: name}); }}]});
+});
+"""
+
+
 def _esc(v) -> str:
     return html.escape(str(v))
 
@@ -69,7 +83,7 @@ class _Figures:
         div = fig.to_html(full_html=False, include_plotlyjs=False, div_id=f"fig{self.n}",
                           config={"displaylogo": False,
                                   "toImageButtonOptions": {"filename": name, "scale": 2}})
-        return f'<div class="figure">{div}</div>'
+        return f'<div class="figure" data-name="{_esc(name)}">{div}</div>'
 
 
 def _load_line(ds: Dataset, source: str | None) -> str:
@@ -228,4 +242,4 @@ def build(ds: Dataset, source: str | None, **results) -> str:
             f"<script type='text/javascript'>{get_plotlyjs()}</script></head><body>"
             f"<h1>nmf-explorer report</h1><p class='muted'>{_esc(ds.name)} · {when} · "
             f"nmfcore {_esc(getattr(nmfcore, '__version__', ''))}</p><ul>{toc}</ul>{body}"
-            "</body></html>")
+            f"<script>{_SVG_BUTTON}</script></body></html>")

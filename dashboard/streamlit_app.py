@@ -5,7 +5,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboard import services, state
+from dashboard import figure_export, services, state
 from dashboard.lessons import LESSON_PAGES
 
 HERE = Path(__file__).resolve().parent
@@ -14,6 +14,7 @@ LESSONS = HERE / "lessons"
 
 st.set_page_config(page_title="nmf-explorer", page_icon=":material/grid_view:", layout="wide")
 services.limit_blas_threads()
+figure_export.install(lambda: getattr(state.get_dataset(), "name", None))
 state.begin_run()      # a reloaded tab comes back from its token in the URL
 state.init_defaults()
 

@@ -67,3 +67,28 @@ def test_every_pages_tables_as_csv(results):
     Z, labels = res["restarts"][1].consensus
     cons = pd.read_csv(io.StringIO(exports.consensus_csv((Z, labels))), index_col=0)
     assert cons.shape == Z.shape and np.allclose(cons.to_numpy(), Z)
+
+
+def test_every_chart_names_its_image_download(app_test, monkeypatch, figures):
+    import json
+
+    from dashboard import figure_export
+
+    monkeypatch.setenv("NMF_EXPLORER_DEMO", "planted")
+    at = app_test.run()
+    at.switch_page("app_pages/fit.py").run()
+    assert not at.exception
+    configs = [json.loads(el.proto.config) for el in at.get("plotly_chart")]
+    names = [c["toImageButtonOptions"]["filename"] for c in configs]
+    assert "planted-loss" in names and "planted-relative-error" in names
+    assert all(c["toImageButtonOptions"]["format"] == "png" and not c["displaylogo"]
+               for c in configs)
+    assert figure_export.file_stem({"layout": {"title": {"text": "W: <b>a</b> × b"}}},
+                                   "upload: x.csv") == "upload-x-csv-w-a-b"
+
+
+def test_report_figures_offer_svg_too(results):
+    ds, res = results
+    html = report.build(ds, "demo", fit=res["fit"])
+    assert "Download plot as SVG" in html and "format: 'svg'" in html
+    assert 'data-name="fit-loss"' in html

@@ -214,6 +214,11 @@ def test_report_opened_from_disk_offline_draws_its_charts(page, browser, tmp_pat
         for i in range(n):
             expect(charts.nth(i).locator(".main-svg").first).to_be_attached(timeout=30_000)
             assert charts.nth(i).locator(".trace, image, .hm").count() > 0, f"chart {i} empty"
+        assert p2.locator('[data-title="Download plot as SVG"]').count() == n
+        charts.first.hover()
+        with p2.expect_download() as svg:
+            p2.locator('[data-title="Download plot as SVG"]').first.click()
+        assert svg.value.suggested_filename == "fit-loss.svg"
         shot(p2, "persist-report")
         assert requests == []
     finally:
