@@ -204,7 +204,7 @@ def settings_of(params: dict, shape) -> tuple[int | None, dict, set, list]:
     return rank, out, run, ignored
 
 
-def query(demo: str | None, rank: int | None, settings: dict, run: set) -> dict:
+def view_params(demo: str | None, rank: int | None, settings: dict, run: set) -> dict:
     """The query parameters of a view (without the token)."""
     if demo is None:
         return {}

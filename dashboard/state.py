@@ -458,7 +458,7 @@ def _write_link(drawn) -> None:
                 and job.key == dataset_key() and job.result is not None:
             run.add(kind)
     params = {persist.TOKEN_PARAM: st.session_state[_TOKEN],
-              **links.query(demo, get_rank() if demo else None, page, run)}
+              **links.view_params(demo, get_rank() if demo else None, page, run)}
     current = {k: st.query_params.get(k) for k in st.query_params.keys()}
     if current != params:
         st.query_params.from_dict(params)

@@ -40,10 +40,10 @@ def test_settings_of_names_everything_it_ignores():
 
 
 def test_query_keeps_links_short():
-    q = links.query("planted", 4, {"fit_seed": 3, "fit_sgd_learning_rate": 1.0,
+    q = links.view_params("planted", 4, {"fit_seed": 3, "fit_sgd_learning_rate": 1.0,
                                    "data_mode": "Demo set"}, {"race"})
     assert q == {"data": "planted", "rank": "4", "fit_seed": "3", "run": "race"}
-    assert links.query(None, 4, {"fit_seed": 3}, set()) == {}
+    assert links.view_params(None, 4, {"fit_seed": 3}, set()) == {}
 
 
 def test_a_link_in_a_new_tab_shows_the_same_fit(app_test, monkeypatch):
