@@ -144,3 +144,47 @@ def csv_frame(text: str):
     import pandas as pd
 
     return pd.read_csv(io.StringIO(text))
+
+
+# ------------------------------------------------------------------ the other pages' tables
+def _csv(rows: list[dict]) -> str:
+    import pandas as pd
+
+    return pd.DataFrame(rows).to_csv(index=False)
+
+
+def race_summary_csv(results: dict) -> str:
+    """The race's results table (one row per solver) as CSV."""
+    return _csv(race_table({k: v for k, v in results.items() if v is not None}))
+
+
+def sweep_rows(out) -> list[dict]:
+    """One row per rank of a sweep (``services.SweepOutcome``), every criterion a column."""
+    cols = list(out.table)
+    n = len(out.table.get("rank", []))
+    return [{c: (int(out.table[c][i]) if c == "rank" else float(out.table[c][i]))
+             for c in cols} for i in range(n)]
+
+
+def sweep_csv(out) -> str:
+    return _csv(sweep_rows(out))
+
+
+def restarts_similarity_csv(out) -> str:
+    """Cosine similarity of each aligned component to the reference run, per run, with the
+    run's seed, final loss and relative error."""
+    comps = component_names(out.similarity.shape[1])
+    rows = []
+    for i, sims in enumerate(out.similarity):
+        row = {"run": i + 1, "seed": int(out.seeds[i]) if i < len(out.seeds) else "",
+               "reference": i == out.reference, "final loss": float(out.losses[i]),
+               "rel. error": float(out.rel_errors[i])}
+        row.update({c: float(s) for c, s in zip(comps, sims)})
+        rows.append(row)
+    return _csv(rows)
+
+
+def consensus_csv(consensus: tuple) -> str:
+    """A (pooled, reordered) consensus matrix with its sample labels as CSV."""
+    Z, labels = consensus
+    return _frame(Z, labels, labels).to_csv(index_label="sample")

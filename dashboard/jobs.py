@@ -41,6 +41,16 @@ class Job:
         self.elapsed = 0.0
         self._thread = threading.Thread(target=self._run, name=f"nmfx-{kind}", daemon=True)
 
+    @classmethod
+    def finished(cls, kind: str, settings: dict, key: str | None, result: Any, *,
+                 stopped: bool = False, elapsed: float = 0.0) -> "Job":
+        """A job that already ended with ``result`` (brought back from a stored tab state or a
+        session file): pages show it like one that just finished; no thread runs."""
+        job = cls(kind, settings, lambda j: result, key)
+        job.result, job.stopped, job.elapsed, job.version = result, stopped, elapsed, 1
+        job._done.set()
+        return job
+
     def start(self) -> "Job":
         self._thread.start()
         return self

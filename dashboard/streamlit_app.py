@@ -5,7 +5,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboard import compute, services, state
+from dashboard import compute, figure_export, services, state
 from dashboard.lessons import LESSON_PAGES
 
 HERE = Path(__file__).resolve().parent
@@ -14,6 +14,8 @@ LESSONS = HERE / "lessons"
 
 st.set_page_config(page_title="nmf-explorer", page_icon=":material/grid_view:", layout="wide")
 services.limit_blas_threads()
+figure_export.install(lambda: getattr(state.get_dataset(), "name", None))
+state.begin_run()      # a reloaded tab comes back from its token in the URL
 state.init_defaults()
 
 explore = [
@@ -41,6 +43,8 @@ nav = {"Explore": explore}
 if learn:
     nav["Learn"] = learn
 page = st.navigation(nav)
+state.rerun_if_restored()
+state.show_link_notice()
 data_slot = st.sidebar.empty()
 _data_caption()
 compute.sidebar()
@@ -50,3 +54,4 @@ try:
     page.run()
 finally:  # the page may have changed the data set (or stopped early with st.stop)
     _data_caption()
+    state.end_run()    # keep this tab's settings and results for a reload

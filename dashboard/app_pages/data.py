@@ -87,10 +87,36 @@ def _apply(name: str):
         work["source"] = "demo (transformed)"
 
 
+def _open_session():
+    """Upload callback: replace this tab's state by the session file's (or say why not)."""
+    up = st.session_state.get("data_session")
+    if up is None:
+        return
+    problem = state.open_session(up.getvalue())
+    st.session_state["data_session_msg"] = (problem, up.name)
+
+
 # --------------------------------------------------------------------------- choose
 st.title("Data")
 st.caption("Pick a demo set or upload your own matrix (rows = samples, columns = features). "
            "It is checked before use; every fix is a click and is shown before/after.")
+
+with st.expander("Session: save or open", icon=":material/save:"):
+    snap = state.snapshot()
+    st.download_button("Save session", lambda: state.session_bytes(snap),
+                       f"nmf-explorer-session{state.SESSION_SUFFIX}", "application/zip",
+                       key="data_save_session", on_click="ignore", icon=":material/save:",
+                       help="One file with the data set (a demo set by its name), the remedies "
+                            "applied, every page's settings and seeds, and the results.")
+    st.file_uploader("Open session", type=[state.SESSION_SUFFIX.lstrip(".")],
+                     key="data_session", on_change=_open_session,
+                     help="A file saved with Save session; it replaces what this tab shows.")
+    problem, fname = st.session_state.pop("data_session_msg", (None, None))
+    if fname and problem:
+        st.error(f"{fname} was not opened: {problem}", icon=":material/error:")
+    elif fname:
+        st.success(f"Opened {fname}: data set, settings and results are back on every page.",
+                   icon=":material/check_circle:")
 
 demos = datasets.list_demos()
 current = state.get_dataset()

@@ -36,6 +36,7 @@ with st.form("race_form"):
         "race", dict.fromkeys(entries[e]["solver"] for e in options))
     run = st.form_submit_button("Start race", type="primary", icon=":material/flag:",
                                 on_click=lambda: state.set_rank(st.session_state["race_rank"]))
+run = run or state.link_run("race")   # a link that showed results starts them
 
 job = state.get_job("race")
 if run:

@@ -31,6 +31,7 @@ with st.form("rank_form"):
                                                      "results do not depend on it.")
     options = choices.option_inputs("rank", names)
     run = st.form_submit_button("Run sweep", type="primary", icon=":material/play_arrow:")
+run = run or state.link_run("rank")   # a link that showed results starts them
 
 job = state.get_job("rank")
 if run and compute.unavailable():

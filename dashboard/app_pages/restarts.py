@@ -29,6 +29,7 @@ with st.form("rst_form"):
     options = choices.option_inputs("rst", names)
     run = st.form_submit_button("Run restarts", type="primary", icon=":material/shuffle:",
                                 on_click=lambda: state.set_rank(st.session_state["rst_rank"]))
+run = run or state.link_run("restarts")   # a link that showed results starts them
 
 job = state.get_job("restarts")
 if run and compute.unavailable():

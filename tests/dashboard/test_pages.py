@@ -149,7 +149,7 @@ def test_restarts_page_alignment_and_ambiguity(app, figures):
 def test_export_snippet_reproduces_the_last_fit(app):
     at = app("planted")
     at.switch_page(EXPORT).run()
-    assert at.info and "Nothing to export" in at.info[0].value
+    assert at.info and "Nothing computed yet" in at.info[0].value
     at.switch_page(FIT).run()
     at.selectbox(key="fit_solver").set_value("hals")
     at.number_input(key="fit_seed").set_value(7)
@@ -179,3 +179,18 @@ def test_fit_page_lists_feature_programs_for_labelled_features(app_test):
     assert frame["component"].nunique() == at.session_state["fit_rank"]
     assert frame.groupby("component").size().eq(10).all()
     assert any(b.label == "Feature programs (CSV)" for b in at.get("download_button"))
+
+
+def test_export_offers_every_pages_tables_and_the_report(app):
+    at = app("tiny")
+    at.switch_page(RACE).run()
+    at.button(key="FormSubmitter:race_form-Start race").click().run()
+    at.switch_page(RESTARTS).run()
+    at.number_input(key="rst_n").set_value(3)
+    at.button(key="FormSubmitter:rst_form-Run restarts").click().run()
+    at.switch_page(EXPORT).run()
+    assert not at.exception
+    labels = {b.label for b in at.download_button}
+    assert {"Download report", "race_summary.csv", "race_histories.csv",
+            "restarts_similarity.csv", "restarts_consensus.csv"} <= labels
+    assert "W.csv" not in labels and "Solver race, Restarts" in at.caption[0].value

@@ -95,7 +95,8 @@ def test_fit_page_on_uploaded_csv(page, tmp_path, shot):
     page.goto("/")
     expect(page.get_by_role("heading", name="Data", exact=True)).to_be_visible(timeout=LONG)
     page.get_by_text("Upload a file").click()
-    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(path)
+    page.get_by_test_id("stFileUploader").filter(has_text="Upload CSV") \
+        .locator('input[type="file"]').set_input_files(path)
     expect(page.get_by_test_id("stSidebar").get_by_text(re.compile(r"40 × 12"))) \
         .to_be_visible(timeout=LONG)
     idle(page)

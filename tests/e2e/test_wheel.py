@@ -128,7 +128,8 @@ def test_installed_app_serves_a_page_with_its_settings(installed, browser):
                 sidebar = page.locator('[data-testid="stSidebar"]')
                 expect(sidebar.get_by_text("file: mine.csv")).to_be_visible(timeout=30_000)
                 # the packaged upload cap (50 MB) reached the server from a foreign directory
-                expect(page.get_by_text("50MB per file")).to_be_visible(timeout=30_000)
+                expect(page.get_by_test_id("stFileUploader").filter(has_text="Upload CSV")
+                       .get_by_text("50MB per file")).to_be_visible(timeout=30_000)
                 page.wait_for_selector(IDLE, timeout=60_000)
                 assert page.locator('[data-testid="stException"]').count() == 0
                 # toolbarMode = "minimal": no Deploy button
