@@ -8,6 +8,8 @@ from __future__ import annotations
 import logging
 import os
 
+import numpy as np
+
 import streamlit as st
 
 from nmfcore.datasets import Dataset
