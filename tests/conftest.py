@@ -31,9 +31,15 @@ from rel_helpers import CASES, FIGURES, OUT  # noqa: E402
 from server_utils import wait_healthy  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-# Tab state of every AppTest and test server goes to a scratch folder, never the user's cache.
-os.environ.setdefault("NMF_EXPLORER_STATE_DIR", str(Path(__import__("tempfile").mkdtemp(
-    prefix="nmfx-state-"))))
+# Tab state of every AppTest and test server goes to a scratch folder, never the user's cache
+# (removed when pytest exits).
+if "NMF_EXPLORER_STATE_DIR" not in os.environ:
+    import atexit
+    import shutil
+    import tempfile
+
+    os.environ["NMF_EXPLORER_STATE_DIR"] = tempfile.mkdtemp(prefix="nmfx-state-")
+    atexit.register(shutil.rmtree, os.environ["NMF_EXPLORER_STATE_DIR"], True)
 APP = ROOT / "dashboard" / "streamlit_app.py"
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
