@@ -253,7 +253,8 @@ def check_rank(rank, shape) -> int:
 def check_choice(name: str, value, valid) -> str:
     if value not in valid:
         listing = ", ".join(repr(v) for v in sorted(valid))
-        raise NMFInputError(f"unknown {name} {value!r}; valid {name}s: {listing}.")
+        plural = name + ("es" if name.endswith("s") else "s")
+        raise NMFInputError(f"unknown {name} {value!r}; valid {plural}: {listing}.")
     return value
 
 
