@@ -352,7 +352,8 @@ def snapshot() -> dict:
     return {"dataset": get_dataset(), "source": dataset_source(),
             "rank": st.session_state.get(_RANK),
             "settings": dict(st.session_state.get(_SETTINGS, {})),
-            "work": st.session_state.get(_WORK), "last_fit": get_last_fit(), "jobs": jobs}
+            "work": st.session_state.get(_WORK), "last_fit": get_last_fit(), "jobs": jobs,
+            "names": st.session_state.get(_NAMES), "fits": st.session_state.get(_FITS)}
 
 
 def for_file(snap: dict) -> dict:
@@ -427,6 +428,11 @@ def apply_snapshot(snap: dict) -> None:
             kind, j["settings"], j["key"], j["result"], stopped=j.get("stopped", False),
             elapsed=j.get("elapsed", 0.0))
     st.session_state[_JOBS] = jobs
+    for state_key, snap_key in ((_NAMES, "names"), (_FITS, "fits")):   # Components page
+        if snap.get(snap_key):
+            st.session_state[state_key] = snap[snap_key]
+        else:
+            st.session_state.pop(state_key, None)
     settings = dict(snap.get("settings") or {})
     st.session_state[_SETTINGS] = settings
     for k, v in settings.items():

@@ -248,3 +248,26 @@ def test_owner_is_read_from_the_xsrf_cookie():
     assert persist.owner_of_cookie(c1) == persist.owner_of_cookie(c2)   # same browser
     assert persist.owner_of_cookie(c1) != persist.owner_of_cookie("2|00|11|3")
     assert persist.owner_of_cookie(None) is None
+
+
+def test_component_names_survive_a_saved_session(new_tab):
+    from dashboard import state as app_state
+
+    at = new_tab()
+    at.switch_page(FIT).run()
+    at.switch_page("app_pages/components.py").run()
+    assert not at.exception
+    at.text_input(key=next(t.key for t in at.text_input if t.key.startswith("cmp_name_")
+                           and t.key.endswith("_0"))).set_value("the first part")
+    at.button(key="FormSubmitter:cmp_names_form-Save names").click().run()
+    assert not at.exception and "the first part" in at.success[0].value
+    blob = _saved_file(at)
+    other = new_tab(demo="planted")
+    other.file_uploader(key="data_session").set_value(("s.nmfx", blob, "application/zip"))
+    other.run()
+    assert not other.exception
+    names = other.session_state[app_state._NAMES]
+    assert any(entry["custom"][0] == "the first part" for entry in names.values())
+    other.switch_page("app_pages/components.py").run()
+    assert not other.exception
+    assert any(t.value == "the first part" for t in other.text_input)
