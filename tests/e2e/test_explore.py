@@ -136,7 +136,7 @@ def test_race_stop_button_really_stops(page, shot):
     choose_demo(page, "digits")
     go(page, "Solver race", "Solver race")
     page.get_by_label("Iterations (max)").fill("100000")
-    page.get_by_label("tol (quiet loss decrease)").fill("0")    # no stopping test: runs on
+    page.get_by_role("spinbutton", name="tol (quiet loss decrease)").fill("0")    # no stopping test: runs on
     _start_race(page)
     stop = page.get_by_test_id("stButton").get_by_role("button", name="Stop")
     expect(stop).to_be_visible(timeout=LONG)
