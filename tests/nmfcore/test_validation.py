@@ -66,8 +66,9 @@ def test_rank_out_of_range(rank):
 def test_unknown_names_list_valid_ones():
     with pytest.raises(NMFInputError, match="unknown solver 'cd'; valid solvers: 'anls', 'hals', 'mu', 'sgd'"):
         nmfcore.factorize(X, 2, solver="cd")
-    with pytest.raises(NMFInputError, match="unknown loss 'beta'; valid losss?: 'frobenius', 'kl'"):
-        nmfcore.factorize(X, 2, loss="beta")
+    with pytest.raises(NMFInputError, match="unknown loss 'hinge'; valid losss?: 'beta', "
+                                            "'frobenius', 'itakura-saito', 'kl'"):
+        nmfcore.factorize(X, 2, loss="hinge")
     with pytest.raises(NMFInputError, match="unknown init 'svd'; valid inits: 'nndsvd', 'nndsvda', 'nndsvdar', 'random'"):
         nmfcore.factorize(X, 2, init="svd")
 
