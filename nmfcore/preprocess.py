@@ -233,7 +233,8 @@ def validate(X, non_numeric_mask=None, *, missing_ok=False) -> ValidationReport:
             f"every row, no information to separate samples.", len(const_cols),
             const_cols[:N_POSITIONS], _remedies("drop_constant_cols")))
     n_zero = cells - nnz
-    if n_zero and not n_neg and not n_nan and not n_inf and cells <= MAX_DENSE_CELLS:
+    if n_zero and not n_neg and not n_nan and not n_inf and not sp.issparse(X) \
+            and cells <= MAX_DENSE_CELLS:       # (sparse data: the zeros are the point)
         problems.append(Problem(
             "zeros", "info",
             f"{n_zero} zero cell(s) ({100.0 * n_zero / cells:.3g} %): fine for Frobenius and KL, "

@@ -189,3 +189,16 @@ def test_bad_beta_arguments():
             nmfcore.factorize(X, 3, **kw)
     assert "itakura-saito" in nmfcore.LOSSES and "beta" in nmfcore.LOSSES
     assert set(nmfcore.LOSSES) <= set(nmfcore.SOLVERS["mu"].losses)
+
+
+def test_validate_notes_zeros_and_offers_the_epsilon_remedy():
+    from nmfcore import preprocess as pp
+
+    X, _, _ = problem(seed=14, zeros=0.1)
+    note = pp.validate(X).problem("zeros")
+    assert note.severity == "info" and "Itakura-Saito" in note.message
+    assert [r.name for r in note.remedies] == ["add_epsilon"]
+    assert pp.validate(X + 0.01).problem("zeros") is None
+    assert pp.validate(sp.csr_matrix(X)).problem("zeros") is None    # sparse: zeros are normal
+    fixed, _ = pp.add_epsilon(X)
+    assert fixed.min() == pytest.approx(1e-6 * X.max()) and np.all(X == fixed - 1e-6 * X.max())
