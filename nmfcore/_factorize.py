@@ -28,9 +28,8 @@ _STALL_AFTER = 30
 
 
 def factorize(X, rank, *, solver=None, loss="frobenius", beta=None, init="nndsvda", W0=None,
-              H0=None,
-              max_iter=500, tol=1e-4, gtol=1e-3, max_time=None, random_state=None, l1=0.0,
-              l2=0.0,
+              H0=None, max_iter=500, tol=1e-4, gtol=1e-3, max_time=None, random_state=None,
+              l1=0.0, l2=0.0,
               callback=None, mask=None, missing=None, memory_budget=None,
               **solver_options) -> NMFResult:
     """Factorize a non-negative matrix ``X ~= W @ H``.

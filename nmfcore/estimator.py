@@ -22,7 +22,9 @@ class NMF:
     n_components : int, default=2
     solver : str or None, default=None
         A name in :data:`nmfcore.SOLVERS`; None: :func:`nmfcore.default_solver` for the loss.
-    loss : {"frobenius", "kl"}, default="frobenius"
+    loss : {"frobenius", "kl", "itakura-saito", "beta"}, default="frobenius"
+    beta : float or None, default=None
+        The β of ``loss="beta"`` (see :func:`factorize`).
     init : {"random", "nndsvd", "nndsvda", "nndsvdar"}, default="nndsvda"
     max_iter : int, default=500
     tol : float, default=1e-4
@@ -44,12 +46,14 @@ class NMF:
         The full result of the fit, with its history.
     """
 
-    def __init__(self, n_components=2, *, solver=None, loss="frobenius", init="nndsvda",
+    def __init__(self, n_components=2, *, solver=None, loss="frobenius", beta=None,
+                 init="nndsvda",
                  max_iter=500, tol=1e-4, gtol=1e-3, max_time=None, random_state=None, l1=0.0,
                  l2=0.0, solver_options=None):
         self.n_components = n_components
         self.solver = solver
         self.loss = loss
+        self.beta = beta
         self.init = init
         self.max_iter = max_iter
         self.tol = tol
@@ -101,7 +105,8 @@ class NMF:
             seed = int(self.random_state.randint(0, 2**31 - 1))
         else:
             seed = self.random_state
-        res = factorize(X, self.n_components, solver=self.solver, loss=self.loss, init=self.init,
+        res = factorize(X, self.n_components, solver=self.solver, loss=self.loss, beta=self.beta,
+                        init=self.init,
                         W0=W, H0=H, max_iter=self.max_iter, tol=self.tol, gtol=self.gtol,
                         max_time=self.max_time,
                         random_state=seed, l1=self.l1, l2=self.l2,
@@ -140,7 +145,8 @@ class NMF:
         if n_features != self.n_features_in_:
             raise v.NMFInputError(f"X has {n_features} features, but NMF is expecting "
                                   f"{self.n_features_in_} features as input (as in fit).")
-        return project(X, self.components_, loss=self.loss, l1=self.l1, l2=self.l2)
+        return project(X, self.components_, loss=self.loss, beta=self.beta, l1=self.l1,
+                       l2=self.l2)
 
     def inverse_transform(self, X=None, *, Xt=None):
         """``W @ components_``: the data reconstructed from weights of shape (n, n_components)."""

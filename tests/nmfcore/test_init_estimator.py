@@ -96,3 +96,14 @@ def test_starts_are_scale_equivariant(init):
     W2, H2 = nmfcore.initialize(X * 4.0 ** 40, 5, init, random_state=0)
     np.testing.assert_allclose(W2, W * 2.0 ** 40, rtol=1e-12)
     np.testing.assert_allclose(H2, H * 2.0 ** 40, rtol=1e-12)
+
+
+def test_estimator_fits_and_projects_with_its_beta():
+    rng = np.random.default_rng(0)
+    X = rng.random((30, 3)) @ rng.random((3, 12)) + 0.05
+    est = nmfcore.NMF(3, loss="beta", beta=0.5, random_state=0, max_iter=300)
+    W = est.fit_transform(X)
+    assert est.result_.params["beta"] == 0.5
+    # projecting the training rows with the fit's own beta gives back its weights
+    np.testing.assert_allclose(est.transform(X) @ est.components_, W @ est.components_,
+                               rtol=0.05, atol=0.02)
