@@ -78,8 +78,12 @@ def project(X_new, H, loss: str = "frobenius", *, beta=None, l1: float = 0.0, l2
     H_s = np.ldexp(H, b)                   # H_s = 2**b H, so W = 2**(b - a) W_s
     a = data.exponent
     # the objective at unit scale is 2**(a*beta) times the caller's; penalties follow it
-    l1_s = float(l1 * 2.0 ** (a * b_val - a + b))
-    l2_s = float(l2 * 2.0 ** (a * (b_val - 2) + 2 * b))
+    with np.errstate(over="ignore"):   # a zero penalty stays 0 at any scale
+        l1_s = float(l1 * np.float_power(2.0, a * b_val - a + b)) if l1 else 0.0
+        l2_s = float(l2 * np.float_power(2.0, a * (b_val - 2) + 2 * b)) if l2 else 0.0
+    if not (np.isfinite(l1_s) and np.isfinite(l2_s)):
+        raise v.NMFInputError("l1/l2 are too large for the scale of X_new; use smaller "
+                              "penalties, or rescale X_new.")
     X_s = data.X
     if b_val <= 0 and (X_s.data if sp.issparse(X_s) else X_s).min() <= 0:
         raise v.NMFInputError(
