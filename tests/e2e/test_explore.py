@@ -11,11 +11,10 @@ import numpy as np
 import pytest
 from playwright.sync_api import expect
 
+from browser_kit import CHART, LONG, choose_demo, go, idle, no_exception  # tests/browser_kit.py
+
 pytestmark = pytest.mark.e2e
 
-IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
-CHART = '[data-testid="stPlotlyChart"]'
-LONG = 90_000
 
 
 @pytest.fixture(autouse=True)
@@ -27,13 +26,10 @@ def _no_traceback_in_server_log(streamlit_log):
     assert log.count("Traceback") == before, log[-3000:]
 
 
-def idle(page):
-    page.wait_for_selector(IDLE, timeout=LONG)
 
 
-def no_exception(page):
-    assert page.locator('[data-testid="stException"]').count() == 0, \
-        page.locator('[data-testid="stException"]').first.inner_text()
+
+
 
 
 def charts_drawn(page, minimum: int) -> int:
@@ -52,20 +48,10 @@ def charts_drawn(page, minimum: int) -> int:
     return n
 
 
-def choose_demo(page, name: str):
-    page.goto("/")
-    expect(page.get_by_role("heading", name="Data", exact=True)).to_be_visible(timeout=LONG)
-    idle(page)
-    page.get_by_test_id("stSelectbox").filter(has_text="Demo set").click()
-    page.get_by_role("option", name=re.compile(rf"^{name} —")).click()
-    expect(page.get_by_test_id("stSidebar").get_by_text(re.compile(rf"Data: {name} "))) \
-        .to_be_visible(timeout=LONG)
-    idle(page)
 
 
-def go(page, link: str, heading: str):
-    page.get_by_test_id("stSidebar").get_by_role("link", name=link).click()
-    expect(page.get_by_role("heading", name=heading)).to_be_visible(timeout=LONG)
+
+
 
 
 def test_fit_page_on_digits(page, shot):

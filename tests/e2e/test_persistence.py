@@ -10,10 +10,10 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from browser_kit import LONG, idle, no_exception  # tests/browser_kit.py
+
 pytestmark = pytest.mark.e2e
 
-IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
-LONG = 90_000
 FIT_LINE = re.compile(r"rank \d+: relative error \d")
 
 
@@ -25,13 +25,10 @@ def _no_traceback_in_server_log(streamlit_log):
     assert log.count("Traceback") == before, log[-3000:]
 
 
-def idle(page):
-    page.wait_for_selector(IDLE, timeout=LONG)
 
 
-def no_exception(page):
-    assert page.locator('[data-testid="stException"]').count() == 0, \
-        page.locator('[data-testid="stException"]').first.inner_text()
+
+
 
 
 def open_app(page):

@@ -7,7 +7,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.test_explore import LONG, charts_drawn, go, idle, no_exception
+from browser_kit import LONG, choose_demo, go, idle, no_exception  # tests/browser_kit.py
+from tests.e2e.test_explore import charts_drawn
 
 pytestmark = pytest.mark.e2e
 
@@ -45,8 +46,6 @@ def test_swimmer_fit_recovers_all_parts_and_a_random_start_is_called_a_local_min
 
 
 def test_feature_programs_download_on_text(page, shot):
-    from tests.e2e.test_explore import choose_demo
-
     choose_demo(page, "text")
     go(page, "Fit & factors", "Fit & factors")
     expect(page.get_by_test_id("stAlertContentSuccess")).to_be_visible(timeout=LONG)
