@@ -6,9 +6,14 @@ of every page, the lessons and pages added later included, gets Plotly's ``confi
 (``planted-loss.png``), and no Plotly logo. A page that passes its own ``config`` keeps it
 (its keys win).
 
-Plotly's toolbar takes one image format per chart through JSON config (a second button needs
-a JavaScript function, which Streamlit cannot pass), so the dashboard's toolbar offers PNG;
-the HTML report's figures offer both PNG and SVG (``dashboard.report``).
+Plotly's JSON config takes one image format per chart (a second toolbar button needs a
+JavaScript function, which ``config`` cannot carry), so ``svg_button()`` (also called once per
+run by the entry script) adds a small script through ``st.html``: it puts a second button,
+"Download plot as SVG", next to the camera on every chart's toolbar. The button asks the
+camera for one SVG download of the same chart under the same name (``planted-loss.svg``): it
+sets the chart's ``toImageButtonOptions.format`` to ``"svg"`` for the length of one click,
+so the SVG is Plotly's own export, drawn from the chart as the user sees it (zoom included).
+The HTML report's figures get the same two buttons from ``dashboard.report``.
 """
 from __future__ import annotations
 
@@ -16,6 +21,78 @@ import functools
 import re
 
 _MARK = "_nmfx_image_names"
+
+SVG_TITLE = "Download plot as SVG"
+
+# A download arrow over a tray (Plotly's icon format: a path in a 1000 x 1000 box, y down).
+SVG_ICON = {"width": 1000, "height": 1000,
+            "path": "M440 60h120v420h180L500 760 260 480h180zM120 840h760v100H120z"}
+
+# Runs in the app's page: watches the document for Plotly toolbars and gives each one an SVG
+# button beside the camera. Idempotent: a second copy of the script does nothing.
+_SVG_SCRIPT = """
+(function () {
+  if (window.__nmfxSvgButtons) return;
+  window.__nmfxSvgButtons = true;
+  var TITLE = %(title)s, ICON = %(icon)s, NS = 'http://www.w3.org/2000/svg';
+  function button(gd, camera) {
+    var b = document.createElement(camera.tagName);
+    if (camera.tagName === 'BUTTON') b.type = 'button';
+    b.className = 'modebar-btn'; b.setAttribute('rel', 'tooltip');
+    b.setAttribute('data-title', TITLE); b.setAttribute('aria-label', TITLE);
+    b.setAttribute('data-gravity', camera.getAttribute('data-gravity') || 'n');
+    b.setAttribute('data-nmfx-svg', '1');
+    var svg = document.createElementNS(NS, 'svg');
+    svg.setAttribute('viewBox', '0 0 ' + ICON.width + ' ' + ICON.height);
+    svg.setAttribute('height', '1em'); svg.setAttribute('width', '1em');
+    svg.setAttribute('class', 'icon');
+    var path = document.createElementNS(NS, 'path');
+    path.setAttribute('d', ICON.path);
+    var cam = camera.querySelector('path'), idle = cam ? cam.style.fill : '';
+    path.style.fill = idle;
+    svg.appendChild(path); b.appendChild(svg);
+    b.addEventListener('mouseenter', function () { path.style.fill = 'rgba(68, 68, 68, 0.7)'; });
+    b.addEventListener('mouseleave', function () { path.style.fill = idle; });
+    b.addEventListener('click', function (ev) {
+      ev.preventDefault(); ev.stopPropagation();
+      var o = gd._context && gd._context.toImageButtonOptions;
+      if (!o) return;
+      var format = o.format, scale = o.scale;
+      o.format = 'svg'; o.scale = 1;
+      try { camera.dispatchEvent(new MouseEvent('click', {bubbles: true})); }
+      finally { o.format = format; o.scale = scale; }
+    });
+    camera.parentNode.insertBefore(b, camera.nextSibling);
+  }
+  function scan() {
+    document.querySelectorAll('.js-plotly-plot').forEach(function (gd) {
+      var camera = gd.querySelector('.modebar .modebar-btn[data-title^="Download plot"]' +
+                                    ':not([data-nmfx-svg])');
+      if (camera && !gd.querySelector('.modebar [data-nmfx-svg]')) button(gd, camera);
+    });
+  }
+  var queued = false;
+  new MutationObserver(function () {
+    if (queued) return;
+    queued = true;
+    requestAnimationFrame(function () { queued = false; scan(); });
+  }).observe(document.body, {childList: true, subtree: true});
+  scan();
+})();
+"""
+
+
+def svg_script() -> str:
+    """The page script that adds the SVG button to every Plotly toolbar (see the module)."""
+    import json
+    return _SVG_SCRIPT % {"title": json.dumps(SVG_TITLE), "icon": json.dumps(SVG_ICON)}
+
+
+def svg_button(container=None) -> None:
+    """Put the SVG-button script on the page (once per run; the script itself runs once)."""
+    import streamlit as st
+    (container or st.sidebar).html(f"<script>{svg_script()}</script>",
+                                   unsafe_allow_javascript=True)
 
 
 def file_stem(fig, prefix: str | None = None) -> str:

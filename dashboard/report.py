@@ -17,7 +17,7 @@ import nmfcore
 from nmfcore import RANK_CRITERIA
 from nmfcore.datasets import Dataset
 
-from dashboard import exports, plots, texts
+from dashboard import exports, figure_export, plots, texts
 from dashboard.services import criterion_panels, factor_view, truth_check
 
 _CSS = """
@@ -33,14 +33,14 @@ pre{background:#f6f8fa;padding:.8em;overflow-x:auto;font-size:.88em}
 
 
 # A second toolbar button on every figure: download it as SVG (the camera gives PNG).
-_SVG_BUTTON = """
+_SVG_BUTTON = (f"var icon = {json.dumps(figure_export.SVG_ICON)}, "
+               f"svgTitle = {json.dumps(figure_export.SVG_TITLE)};") + """
 document.querySelectorAll('.figure').forEach(function (box) {
   var gd = box.querySelector('.plotly-graph-div'); if (!gd) return;
   var name = box.getAttribute('data-name') || 'figure';
-  var icon = Plotly.Icons.camera;
   Plotly.react(gd, gd.data, gd.layout, {displaylogo: false, responsive: true,
     toImageButtonOptions: {filename: name, scale: 2},
-    modeBarButtonsToAdd: [{name: 'Download plot as SVG', icon: icon,
+    modeBarButtonsToAdd: [{name: svgTitle, icon: icon,
       click: function (g) { Plotly.downloadImage(g, {format: 'svg', filename: name}); }}]});
 });
 """

@@ -48,6 +48,7 @@ state.show_link_notice()
 data_slot = st.sidebar.empty()
 _data_caption()
 compute.sidebar()
+figure_export.svg_button()   # a second toolbar button on every chart: SVG
 if state.start_error():  # `nmf-explorer --data PATH` could not open the file
     st.sidebar.error(f"--data: {state.start_error()}", icon=":material/error:")
 try:

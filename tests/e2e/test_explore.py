@@ -72,6 +72,40 @@ def test_fit_page_on_digits(page, shot):
     no_exception(page)
 
 
+def test_every_chart_toolbar_downloads_png_and_svg(page, tmp_path, shot):
+    """The camera gives a 2x PNG and the arrow beside it an SVG, both named after the data set
+    and the chart's title; a chart drawn later (another tab) gets the arrow too."""
+    choose_demo(page, "digits")
+    go(page, "Fit & factors", "Fit & factors")
+    expect(page.get_by_text(re.compile(r"relative error \d"))).to_be_visible(timeout=LONG)
+    idle(page)
+    n = charts_drawn(page, 2)
+    charts = page.locator(f"{CHART}:visible")
+    svg_buttons = page.locator(f'{CHART}:visible [data-title="Download plot as SVG"]')
+    expect(svg_buttons).to_have_count(n, timeout=LONG)
+    first = charts.first
+    first.hover()
+    shot(page, "toolbar-svg")
+    with page.expect_download() as svg:
+        first.locator('[data-title="Download plot as SVG"]').click()
+    assert svg.value.suggested_filename == "digits-loss.svg"
+    svg.value.save_as(tmp_path / "a.svg")
+    text = (tmp_path / "a.svg").read_text()
+    assert text.lstrip().startswith("<svg") and "<path" in text, text[:200]
+    with page.expect_download() as png:
+        first.locator('[data-title="Download plot as a PNG"]').click()
+    assert png.value.suggested_filename == "digits-loss.png"
+    png.value.save_as(tmp_path / "a.png")
+    assert (tmp_path / "a.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    page.get_by_role("tab", name="Factors W and H").click()
+    m = charts_drawn(page, 3)
+    expect(page.locator(f'{CHART}:visible [data-title="Download plot as SVG"]')) \
+        .to_have_count(m, timeout=LONG)
+    assert page.locator('[data-nmfx-svg]').count() == page.locator(
+        f'{CHART} .modebar').count()   # one arrow per toolbar, never two
+    no_exception(page)
+
+
 def test_fit_page_on_uploaded_csv(page, tmp_path, shot):
     rng = np.random.default_rng(0)
     X = rng.random((40, 3)) @ rng.random((3, 12))
