@@ -7,6 +7,12 @@ Owen & Perry 2009, RcppML's ``crossValidate``) and the same fits on a shuffled c
 (each column permuted independently, R NMF's ``randomize``; Frigyesi & Hoglund 2008). Four
 rules turn the table into suggestions; they need not agree, and the UI shows where they do not.
 
+Sparse data too large to densify (more than ``limits.MAX_DENSE_CELLS_FOR_MASK`` cells) is never
+made dense: the held-out error is then Owen & Perry's bi-cross-validation (a random block of
+rows and columns is held out; the fit on the other rows and columns, with both factors
+extended to the block by non-negative least squares, predicts it) and the shuffled copy is
+built column by column in sparse form.
+
 References
 ----------
 Brunet, J.-P. et al. (2004). PNAS 101(12), 4164-4169. doi:10.1073/pnas.0308531101
@@ -30,6 +36,8 @@ from ._parallel import run_tasks
 from ._memory import check_budget, estimate_fit_bytes
 from ._restarts import (FitTask, RestartsResult, fit_task, holdout_mask, receive_fit,
                         restart_kwargs, spawn_seeds, summarize_fits)
+from .limits import MAX_DENSE_CELLS_FOR_MASK
+from .projection import project_weights
 from .solvers import SOLVERS, masked_counterpart
 
 __all__ = ["rank_sweep", "SweepResult", "RankSuggestion", "COLUMNS"]
@@ -190,6 +198,79 @@ def _hidden_error(Xd, observed, fraction, mask_seed, res) -> float:
     return float(np.sqrt(((truth - pred) ** 2).sum() / den)) if den > 0 else float("nan")
 
 
+def uses_bicross_validation(X, fit_kw: dict | None = None) -> bool:
+    """Whether :func:`rank_sweep` holds out a block (sparse data too large to densify, no mask)
+    rather than speckled entries."""
+    fit_kw = fit_kw or {}
+    return (sp.issparse(X) and X.shape[0] * X.shape[1] > MAX_DENSE_CELLS_FOR_MASK
+            and fit_kw.get("mask") is None and fit_kw.get("missing") != "mask")
+
+
+def bcv_split(shape: tuple[int, int], fraction: float, seed: int):
+    """Rows and columns held out by bi-cross-validation.
+
+    About ``sqrt(fraction)`` of the rows and of the columns, so that the held-out block holds
+    about ``fraction`` of the cells; at least one of each, and at least one left in.
+
+    Returns
+    -------
+    rows, cols : ndarray of int (sorted)
+    """
+    rng = np.random.default_rng(seed)
+    share = float(np.sqrt(fraction))
+    out = []
+    for size in shape:
+        k = min(max(1, int(round(share * size))), size - 1)
+        out.append(np.sort(rng.choice(size, size=k, replace=False)))
+    return out[0], out[1]
+
+
+def _complement(idx: np.ndarray, size: int) -> np.ndarray:
+    keep = np.ones(size, dtype=bool)
+    keep[idx] = False
+    return np.flatnonzero(keep)
+
+
+def _bcv_task(shared: dict, task: FitTask, data):
+    """Fit the rows and columns kept in, extend both factors to the held-out block by NNLS
+    (for the fit's loss) and return the fit with ``params["heldout_error"]``: the relative
+    Frobenius error on the block, from sparse products only (no block-sized array)."""
+    from dataclasses import replace
+    from ._factorize import factorize
+    X = sp.csr_matrix(data)
+    rows, cols = bcv_split(X.shape, task.holdout[0], task.holdout[1])
+    keep_r, keep_c = _complement(rows, X.shape[0]), _complement(cols, X.shape[1])
+    top, bottom = X[keep_r], X[rows]
+    res = factorize(top[:, keep_c], task.rank, random_state=task.seed, **task.kw)
+    loss, beta = task.kw.get("loss", "frobenius"), task.kw.get("beta")
+    W_out = project_weights(bottom[:, keep_c], res.H, loss=loss, beta=beta)       # (|rows|, r)
+    H_out = project_weights(sp.csr_matrix(top[:, cols].T), res.W.T, loss=loss, beta=beta).T
+    block = bottom[:, cols].tocoo()
+    den = float(block.data @ block.data)
+    pred = np.einsum("ij,ji->i", W_out[block.row], H_out[:, block.col])
+    cross = float(block.data @ pred)
+    square = float(np.sum((W_out.T @ W_out) * (H_out @ H_out.T)))
+    err = float(np.sqrt(max(den - 2.0 * cross + square, 0.0) / den)) if den > 0 else float("nan")
+    return replace(res, params={**res.params, "heldout_error": err, "holdout": "bi-cross"})
+
+
+def shuffled_sparse(X, seed: int):
+    """``X`` with each column's entries moved to random rows, independently per column (the
+    sparse counterpart of ``rng.permuted(X, axis=0)``), as CSR."""
+    rng = np.random.default_rng(seed)
+    C = sp.csc_matrix(X, copy=True)
+    C.sum_duplicates()
+    m = C.shape[0]
+    rows = np.empty_like(C.indices)
+    for j in range(C.shape[1]):
+        a, b = C.indptr[j], C.indptr[j + 1]
+        if b > a:
+            rows[a:b] = rng.choice(m, size=b - a, replace=False)
+    C.indices = rows
+    C.has_sorted_indices = False
+    return C.tocsr()
+
+
 def _suggestion(column: str, rank, explanation: str) -> RankSuggestion:
     """The suggestion of the rule registered for ``column`` in :data:`nmfcore.criteria.CRITERIA`."""
     return RankSuggestion(CRITERIA[column].rule, rank, explanation, criterion=column)
@@ -287,9 +368,14 @@ def rank_sweep(X, ranks: Sequence[int], n_restarts: int = 5, random_state=None,
         Hold-out repetitions per rank (0 disables cross-validation). Each fold hides a fresh
         random ``cv_fraction`` of the observed entries, the same for every rank. Masked fits
         need ``solver="mu"`` or ``"hals"``; other solvers are replaced by ``"hals"`` (``"mu"``
-        for KL) for these fits only.
+        for KL) for these fits only. Sparse X with more than
+        ``limits.MAX_DENSE_CELLS_FOR_MASK`` cells (and no mask) is never densified: each fold
+        holds out a random block of rows and columns instead (bi-cross-validation, Owen &
+        Perry 2009; :func:`bcv_split`), and ``params["cv_method"]`` is ``"bi-cross"``.
     cv_fraction : float, default=0.05
-        Share of observed entries hidden per fold, in (0, 0.5].
+        Share of observed entries hidden per fold, in (0, 0.5] (bi-cross-validation: the
+        share of cells in the held-out block, ``sqrt(cv_fraction)`` of the rows and of the
+        columns).
     shuffle_baseline : bool, default=True
         Also fit a copy of X whose columns are permuted independently (one fit per rank, and
         one held-out fold per rank when ``cv_folds > 0``).
@@ -329,6 +415,9 @@ def rank_sweep(X, ranks: Sequence[int], n_restarts: int = 5, random_state=None,
         raise ValueError(f"cv_fraction must be in (0, 0.5]; got {cv_fraction!r}")
     kw = restart_kwargs(fit_kw, n_restarts)
     root, _ = spawn_seeds(random_state, 0)
+    if uses_bicross_validation(X, fit_kw):
+        return _sparse_sweep(X, ranks, n_restarts, root, kw, n_jobs, executor, cv_folds,
+                             float(cv_fraction), shuffle_baseline, callback)
     if cv_folds or shuffle_baseline:   # the dense copy below, and a fit at the largest rank
         needed = estimate_fit_bytes(X, max(ranks), loss=fit_kw.get("loss", "frobenius"),
                                     masked=bool(cv_folds), dense_copies=2)
@@ -372,8 +461,45 @@ def rank_sweep(X, ranks: Sequence[int], n_restarts: int = 5, random_state=None,
                              "shuffle_baseline": shuffle_baseline, **kw})
 
 
+def _sparse_sweep(X, ranks, n_restarts, root, kw, n_jobs, executor, cv_folds, cv_fraction,
+                  shuffle_baseline, callback) -> "SweepResult":
+    """:func:`rank_sweep` on sparse data too large to densify (bi-cross-validation, sparse
+    shuffled copy; the seeds and the task order are those of the dense sweep)."""
+    needed = estimate_fit_bytes(X, max(ranks), loss=kw.get("loss", "frobenius"))
+    check_budget(needed + (X.data.nbytes + X.indices.nbytes if shuffle_baseline else 0),
+                 kw.get("memory_budget"),
+                 f"this rank sweep (up to rank {max(ranks)} on {X.shape[0]} x {X.shape[1]})")
+    shared = {"X": X, "bcv": True}
+    if shuffle_baseline:
+        shared["Xs"] = shuffled_sparse(X, _derive(root, 2))
+    tasks = []
+    for r in ranks:
+        rank_seed = _derive(root, r, 0)
+        tasks += [FitTask("X", r, s, kw, tag=("fit", r, i))
+                  for i, s in enumerate(spawn_seeds(rank_seed, n_restarts)[1])]
+        tasks += [FitTask("X", r, _derive(root, r, 1, f), kw,
+                          holdout=(cv_fraction, _derive(root, 1, f)), tag=("cv", r, f))
+                  for f in range(cv_folds)]
+        if shuffle_baseline:
+            tasks.append(FitTask("Xs", r, _derive(root, r, 2), kw, tag=("shuffled", r, 0)))
+            if cv_folds:
+                tasks.append(FitTask("Xs", r, _derive(root, r, 3), kw,
+                                     holdout=(cv_fraction, _derive(root, 3)),
+                                     tag=("shuffled_cv", r, 0)))
+    run = run_tasks(_sweep_task, tasks, shared=shared, n_jobs=n_jobs, executor=executor,
+                    callback=callback, receive=receive_fit)
+    return _assemble(X, ranks, tasks, run, root, None, None, shared, cv_fraction,
+                     params={"ranks": ranks, "n_restarts": n_restarts, "random_state": root,
+                             "cv_folds": cv_folds, "cv_fraction": cv_fraction,
+                             "cv_method": "bi-cross", "shuffle_baseline": shuffle_baseline,
+                             **kw})
+
+
 def _sweep_task(shared: dict, task: FitTask):
-    """Like :func:`fit_task` but the shuffled data uses its own observed mask."""
+    """Like :func:`fit_task` but the shuffled data uses its own observed mask, and sparse data
+    too large to densify is held out by bi-cross-validation."""
+    if shared.get("bcv") and task.holdout is not None:
+        return _bcv_task(shared, task, shared[task.data])
     if task.data == "Xs" and task.holdout is not None:
         shared = {"Xs": shared["Xs"], "observed": shared.get("observed_s")}
     return fit_task(shared, task)
@@ -405,7 +531,8 @@ def _assemble(X, ranks, tasks, run, root, Xd, observed, shared, cv_fraction, par
                 cols["silhouette"][row] = _metrics.silhouette_score(1.0 - rs.consensus, lab)
         folds = sorted(k for k in by_tag if k[:2] == ("cv", r))
         if folds:
-            errs = np.array([_hidden_error(Xd, observed, cv_fraction, by_tag[k][0].holdout[1],
+            errs = np.array([by_tag[k][1].params["heldout_error"] if shared.get("bcv") else
+                             _hidden_error(Xd, observed, cv_fraction, by_tag[k][0].holdout[1],
                                            by_tag[k][1]) for k in folds])
             cv_errors[r] = errs
             cols["cv_error"][row], cols["cv_error_std"][row] = errs.mean(), errs.std()
@@ -414,8 +541,9 @@ def _assemble(X, ranks, tasks, run, root, Xd, observed, shared, cv_fraction, par
             cols["shuffled_explained_variance"][row] = 1.0 - cols["shuffled_rel_error"][row] ** 2
         if ("shuffled_cv", r, 0) in by_tag:
             t, res = by_tag[("shuffled_cv", r, 0)]
-            cols["shuffled_cv_error"][row] = _hidden_error(
-                shared["Xs"], shared.get("observed_s"), cv_fraction, t.holdout[1], res)
+            cols["shuffled_cv_error"][row] = res.params["heldout_error"] if shared.get("bcv") \
+                else _hidden_error(shared["Xs"], shared.get("observed_s"), cv_fraction,
+                                   t.holdout[1], res)
     cols["rank"] = cols["rank"].astype(int)
     cols["seed"] = cols["seed"].astype(np.int64)
     for a in cols.values():
