@@ -169,6 +169,16 @@ def streamlit_log(streamlit_server) -> Path:
     return SERVER_LOG[-1]
 
 
+@pytest.fixture
+def no_server_traceback(streamlit_log):
+    """Errors in background jobs never reach the page as a traceback, nor the server log
+    (``pytestmark = pytest.mark.usefixtures("no_server_traceback")`` in a browser test file)."""
+    before = streamlit_log.read_text().count("Traceback")
+    yield
+    log = streamlit_log.read_text()
+    assert log.count("Traceback") == before, log[-3000:]
+
+
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args, browser_name):
     if browser_name != "chromium":

@@ -13,14 +13,7 @@ from playwright.sync_api import expect
 
 from browser_kit import CHART, LONG, choose_demo, go, idle, no_exception  # tests/browser_kit.py
 
-pytestmark = pytest.mark.e2e
-
-
-
-
-
-
-
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("no_server_traceback")]
 
 
 def charts_drawn(page, minimum: int) -> None:
@@ -29,20 +22,6 @@ def charts_drawn(page, minimum: int) -> None:
     expect(charts.nth(minimum - 1)).to_be_visible(timeout=LONG)
     for i in range(minimum):
         expect(charts.nth(i).locator(".main-svg").first).to_be_visible(timeout=30_000)
-
-
-
-
-
-
-
-
-@pytest.fixture(autouse=True)
-def _no_traceback_in_server_log(streamlit_log):
-    before = streamlit_log.read_text().count("Traceback")
-    yield
-    log = streamlit_log.read_text()
-    assert log.count("Traceback") == before, log[-3000:]
 
 
 def fitted_components(page, demo: str):

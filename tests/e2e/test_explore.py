@@ -13,23 +13,7 @@ from playwright.sync_api import expect
 
 from browser_kit import CHART, LONG, choose_demo, go, idle, no_exception  # tests/browser_kit.py
 
-pytestmark = pytest.mark.e2e
-
-
-
-@pytest.fixture(autouse=True)
-def _no_traceback_in_server_log(streamlit_log):
-    """Errors in background jobs never reach the page as a traceback, nor the server log."""
-    before = streamlit_log.read_text().count("Traceback")
-    yield
-    log = streamlit_log.read_text()
-    assert log.count("Traceback") == before, log[-3000:]
-
-
-
-
-
-
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("no_server_traceback")]
 
 
 def charts_drawn(page, minimum: int) -> int:
@@ -46,12 +30,6 @@ def charts_drawn(page, minimum: int) -> int:
         assert drawn > 0, f"chart {i} has no drawn trace"
     page.locator('[data-testid="stMain"]').evaluate("el => el.scrollTo(0, 0)")
     return n
-
-
-
-
-
-
 
 
 def test_fit_page_on_digits(page, shot):

@@ -12,23 +12,9 @@ from playwright.sync_api import expect
 
 from browser_kit import LONG, idle, no_exception  # tests/browser_kit.py
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("no_server_traceback")]
 
 FIT_LINE = re.compile(r"rank \d+: relative error \d")
-
-
-@pytest.fixture(autouse=True)
-def _no_traceback_in_server_log(streamlit_log):
-    before = streamlit_log.read_text().count("Traceback")
-    yield
-    log = streamlit_log.read_text()
-    assert log.count("Traceback") == before, log[-3000:]
-
-
-
-
-
-
 
 
 def open_app(page):
