@@ -24,6 +24,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._validation import unit_exponent
+from .losses import wh_at_nonzeros
 
 __all__ = [
     "contingency_table", "purity", "entropy", "adjusted_rand_index", "silhouette_samples",
@@ -276,7 +277,8 @@ def _residual_sums(X, W, H, mask=None) -> tuple[float, float]:
             if approx is not None:
                 cross = float(X.multiply(approx).sum()) if X.nnz else 0.0
                 return max(xx - 2.0 * cross + float(np.sum(approx * approx)), 0.0), xx
-            cross = float(X.multiply(W @ H).sum()) if X.nnz else 0.0
+            # W H at the stored entries only: never an n_samples x n_features array
+            cross = float(X.data @ wh_at_nonzeros(X, W, H)) if X.nnz else 0.0
             wh = float(np.sum((W.T @ W) * (H @ H.T)))
             return max(xx - 2.0 * cross + wh, 0.0), xx
     X = np.asarray(X, dtype=float)

@@ -11,7 +11,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from . import _validation as v
-from .losses import LOSSES, kl_floor, resolve_beta
+from .losses import LOSSES, kl_floor, resolve_beta, wh_at_nonzeros
 from .solvers.anls import nnls_bpp
 
 __all__ = ["project", "project_weights", "sample_errors"]
@@ -122,8 +122,18 @@ def project_weights(X, H, *, loss="frobenius", beta=None, l1=0.0, l2=0.0, n_iter
     floor = kl_floor(H.dtype)
     W = np.full((X.shape[0], H.shape[0]), max(float(X.mean()), floor) / H.shape[0] ** 0.5,
                 dtype=H.dtype)
-    Xd = X.toarray() if sp.issparse(X) else X
     rowsum = H.sum(axis=1)[None, :]
+    if b_val == 1.0 and sp.issparse(X):   # KL on sparse X: the ratio X / WH at the non-zeros
+        R = sp.csr_matrix(X, dtype=H.dtype, copy=True)
+        R.sum_duplicates()
+        data = R.data.copy()
+        rows = np.repeat(np.arange(R.shape[0]), np.diff(R.indptr))
+        Ht = np.ascontiguousarray(H.T)
+        for _ in range(n_iter):
+            R.data = data / np.maximum(wh_at_nonzeros(R, W, H, rows), floor)
+            W *= (R @ Ht) / np.maximum(rowsum + l2 * W + l1, 1e-16)
+        return W
+    Xd = X.toarray() if sp.issparse(X) else X
     # exponent that makes each update decrease the divergence (Fevotte & Idier 2011, Table 2)
     gamma = 1.0 / (2.0 - b_val) if b_val < 1 else 1.0 / (b_val - 1.0) if b_val > 2 else 1.0
     for _ in range(n_iter):

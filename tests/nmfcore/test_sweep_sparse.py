@@ -96,3 +96,28 @@ def test_shuffled_sparse_moves_values_within_each_column():
                                                                          Sc.indptr[j + 1]]))
     assert (S != X).nnz > 0
     assert (sweep.shuffled_sparse(X, seed=4) != S).nnz == 0
+
+
+def test_sweep_memory_stays_far_below_one_dense_copy(large, monkeypatch):
+    """No m x n array of any kind (a densified X, W @ H, a mask): the traced peak of a whole
+    sweep is well below one dense float64 copy (about a quarter here)."""
+    import tracemalloc
+
+    from nmfcore import _restarts
+    monkeypatch.setattr(_restarts, "CONSENSUS_MAX_SAMPLES", 0)   # an n x n matrix is allowed
+    rng = np.random.default_rng(7)
+    m, n = 4000, 2500
+    X = sp.random(m, n, density=0.01, format="csr", random_state=rng,
+                  data_rvs=lambda k: rng.integers(1, 6, k).astype(float))
+    dense_bytes = m * n * 8
+    tracemalloc.start()
+    try:
+        res = nmfcore.rank_sweep(X, [2, 3], n_restarts=1, cv_folds=1, random_state=0,
+                                 max_iter=10, solver="hals")
+        kl = nmfcore.rank_sweep(X, [2], n_restarts=1, cv_folds=1, random_state=0, max_iter=10,
+                                loss="kl")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert np.isfinite(res.table["cv_error"]).all() and np.isfinite(kl.table["cv_error"]).all()
+    assert peak < 0.4 * dense_bytes, f"peak {peak / 2**20:.1f} MB, dense X {dense_bytes / 2**20:.0f} MB"
