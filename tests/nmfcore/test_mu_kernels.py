@@ -50,12 +50,52 @@ def test_mu_kernels_match_the_textbook_updates(loss, block_cells, sparse, monkey
     np.testing.assert_allclose(res.H, H, rtol=1e-9, atol=1e-12)
 
 
+def kl_fit(X, W0, H0, n_iter=25, **kw):
+    return nmfcore.factorize(X, W0.shape[1], solver="mu", loss="kl", W0=W0, H0=H0,
+                             max_iter=n_iter, tol=0, **kw)
+
+
+@pytest.mark.parametrize("block_nnz", [None, 40])
+def test_mostly_zero_dense_kl_runs_the_sparse_kernels(block_nnz, monkeypatch):
+    """Dense X with few non-zeros takes the sparse KL kernels (on a CSR copy at unit scale):
+    the same iterates and losses as the dense kernels and the textbook, to round-off."""
+    if block_nnz is not None:
+        monkeypatch.setattr(MultiplicativeUpdates, "BLOCK_NNZ", block_nnz)
+    X, W0, H0 = problem(zeros=0.95, seed=2)
+    assert np.count_nonzero(X) <= MultiplicativeUpdates.SPARSE_KL_BELOW * X.size
+    scale = 37.0                                  # the CSR copy is made at unit scale
+    engine = MultiplicativeUpdates(nmfcore._validation.check_array(X * scale), W0.copy(),
+                                   H0.copy(), loss="kl", l1=0.0, l2=0.0, rng=None)
+    assert sp.issparse(engine._kx) and engine._sweep == engine._kl_sparse_sweep
+    fast = kl_fit(X * scale, W0, H0)
+    monkeypatch.setattr(MultiplicativeUpdates, "SPARSE_KL_BELOW", 0.0)    # force the dense kernels
+    dense = kl_fit(X * scale, W0, H0)
+    np.testing.assert_allclose(fast.W, dense.W, rtol=1e-10, atol=1e-13)
+    np.testing.assert_allclose(fast.H, dense.H, rtol=1e-10, atol=1e-13)
+    np.testing.assert_allclose(fast.history["loss"], dense.history["loss"], rtol=1e-11)
+    np.testing.assert_allclose(fast.history["rel_error"], dense.history["rel_error"], rtol=1e-9)
+    assert np.all(np.diff(fast.history["loss"]) <= 1e-12 * fast.history["loss"][0])
+    W, H = mu_reference(X * scale, W0, H0, "kl", 25)
+    np.testing.assert_allclose(fast.W, W, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(fast.H, H, rtol=1e-9, atol=1e-12)
+
+
+def test_mostly_zero_dense_kl_keeps_a_zero_row_and_column_finite():
+    X, W0, H0 = problem(zeros=0.95, seed=4)
+    X[3], X[:, 5] = 0.0, 0.0
+    res = kl_fit(X, W0, H0, n_iter=40)
+    assert np.isfinite(res.W).all() and np.isfinite(res.H).all()
+    assert np.isfinite(res.history["loss"]).all()
+    assert np.all(np.diff(res.history["loss"]) <= 1e-12 * res.history["loss"][0])
+
+
 @pytest.mark.parametrize("loss", ["frobenius", "kl"])
-@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("sparse", [False, True, "mostly-zero"])
 def test_history_holds_the_loss_of_each_iterate(loss, sparse, monkeypatch):
     monkeypatch.setattr(MultiplicativeUpdates, "BLOCK_CELLS", 5 * 37)
     monkeypatch.setattr(MultiplicativeUpdates, "BLOCK_NNZ", 50)
-    X, W0, H0 = problem(seed=1)
+    X, W0, H0 = problem(seed=1, zeros=0.95 if sparse == "mostly-zero" else 0.3)
+    sparse = sparse is True
     scale = 37.0                                  # not a power of two: units are converted back
     seen = []
 
