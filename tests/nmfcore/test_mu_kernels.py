@@ -131,3 +131,19 @@ def test_dense_fits_from_a_given_start_do_not_copy_x(solver, loss, share):
         tracemalloc.stop()
     assert res.rel_error < 1.0
     assert peak < share * X.nbytes, (peak, X.nbytes)
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (3, 7), (32, 1000), (5, 2)])
+def test_sum_log_pairs_cells_and_falls_back_on_overflow(shape):
+    from nmfcore.solvers.mu import _sum_log
+    rng = np.random.default_rng(7)
+    floor = losses.beta_floor(np.float64, 0.0)
+    Y = np.exp(rng.uniform(np.log(floor), 5.0, size=shape))
+    scratch = np.empty_like(Y)
+    expected = float(np.log(Y).sum())
+    kept = Y.copy()
+    assert _sum_log(Y, scratch) == pytest.approx(expected, rel=1e-13, abs=1e-12)
+    np.testing.assert_array_equal(Y, kept)                 # Y is left as it was
+    if Y.size > 1:
+        Y.ravel()[0] = Y.ravel()[Y.size // 2] = 1e200       # a pair's product overflows
+        assert _sum_log(Y, scratch) == pytest.approx(float(np.log(Y).sum()), rel=1e-13)
