@@ -49,6 +49,9 @@ class MultiplicativeUpdates(Solver):
     option_specs = (
         Option("delta", 1e-16, float, low=0.0, strict=True, expert=True,
                help="floor of every update's denominator (keeps the ratios finite)"),
+        Option("loss_every", 1, int, low=1, expert=True,
+               help="evaluate and record the exact loss every this many iterations (and at the "
+                    "last); the KL and beta kernels skip its logs and sums in between"),
     )
     description = ("multiplicative updates (Lee-Seung; Fevotte-Idier for Itakura-Saito and "
                    "any beta-divergence)")
@@ -56,6 +59,7 @@ class MultiplicativeUpdates(Solver):
     def __init__(self, data, W, H, **kw):
         super().__init__(data, W, H, **kw)
         self.delta = float(self.opts["delta"])
+        self.loss_every = int(self.opts["loss_every"])
         self.floor = losses.kl_floor(W.dtype)
         # KL works at X's non-zeros only: sparse X, and dense X that is mostly zeros, whose
         # CSR copy (at unit scale) then runs the sparse kernels (their work scales with the
@@ -107,6 +111,17 @@ class MultiplicativeUpdates(Solver):
             self.flush_subnormals(self._W)
             self.flush_subnormals(self._H)
         return out
+
+    def advance(self):
+        """An iteration without the evaluation: the KL and beta sweeps then skip the logs and
+        sums of the objective (the updates are the same); the others evaluate anyway."""
+        self._evaluate = False
+        try:
+            self.step()
+        finally:
+            self._evaluate = True
+
+    _evaluate = True       # read by the sweeps: False inside advance()
 
     # ---- helpers ---------------------------------------------------------------------------
     def _apply(self, F, numer, denom):
@@ -217,6 +232,7 @@ class MultiplicativeUpdates(Solver):
         # X = s * A: the ratio is formed with A and s applied to the small products and sums
         Wt, H = self._Wt, self._H
         A, s = self.dense_x()
+        evaluate = self._evaluate
         rowsum = H.sum(axis=1)[:, None]
         numer_h = np.zeros_like(H)
         x_log_wh = x_wh = 0.0
@@ -228,17 +244,20 @@ class MultiplicativeUpdates(Solver):
                 self._apply(WtI, scaled(H @ WH.T, s), np.broadcast_to(rowsum, WtI.shape).copy())
             np.matmul(WtI.T, H, out=WH)
             self._floor_block(WH)
-            np.log(WH, out=L)
-            if b - a == self._buf.shape[1]:      # <X, WH> and <X, log WH> in one pass over X
+            if not evaluate:
+                pass
+            elif b - a == self._buf.shape[1]:    # <X, WH> and <X, log WH> in one pass over X
+                np.log(WH, out=L)
                 dots = self._buf.reshape(2, -1) @ XI.ravel()
                 x_wh, x_log_wh = x_wh + float(dots[0]), x_log_wh + float(dots[1])
             else:
+                np.log(WH, out=L)
                 x_wh += float(np.vdot(XI, WH))
                 x_log_wh += float(np.vdot(XI, L))
             np.divide(XI, WH, out=WH)
             numer_h += WtI @ WH
         self._numer_h = scaled(numer_h, s)
-        return self._kl_objective(s * x_log_wh, s * x_wh)
+        return self._kl_objective(s * x_log_wh, s * x_wh) if evaluate else None
 
     def _floor_block(self, WH):
         """``max(WH, floor)`` in place. Until some block needed it, a read-only minimum (cheaper
@@ -347,6 +366,7 @@ class MultiplicativeUpdates(Solver):
         """Like :meth:`_kl_sweep`, at the non-zeros of a CSR X."""
         X, W, H = self._kx, self._W, self._H
         x, cols, rank = X.data, X.indices, H.shape[0]
+        evaluate = self._evaluate
         Ht = np.ascontiguousarray(H.T)
         rowsum = H.sum(axis=1)
         x_log_wh = x_wh = 0.0
@@ -361,14 +381,15 @@ class MultiplicativeUpdates(Solver):
                 self._apply(WI, R @ Ht, np.broadcast_to(rowsum, WI.shape).copy())
             wh = S @ WI.ravel()
             np.maximum(wh, self.floor, out=wh)
-            x_wh += float(np.dot(xI, wh))
             np.divide(xI, wh, out=self._ratio[p:q])
-            np.log(wh, out=wh)
-            x_log_wh += float(np.dot(xI, wh))
+            if evaluate:
+                x_wh += float(np.dot(xI, wh))
+                np.log(wh, out=wh)
+                x_log_wh += float(np.dot(xI, wh))
         RT = self._RT
         np.take(self._ratio, self._perm, out=RT.data, mode="clip")
         self._numer_h = (RT @ W).T
-        return self._kl_objective(x_log_wh, x_wh)
+        return self._kl_objective(x_log_wh, x_wh) if evaluate else None
 
     def _kl_objective(self, x_log_wh, x_wh):
         """Objective and squared error at (W, H) from a sweep's ``<X, log WH>`` and ``<X, WH>``:
@@ -489,6 +510,7 @@ class MultiplicativeUpdates(Solver):
         # dense X = s * A without a mask: the kernel reads the caller's A and s scales what is
         # linear in X (R's products, <X, WH>, <X, Q>), exactly (s is a power of two)
         raw = self.X_raw is not None and M is None and not self.sparse
+        evaluate = self._evaluate
         s = self.x_scale if raw else 1.0
         for i, (a, b) in enumerate(self._bblocks):
             XI, WI = (self.X_raw[a:b] if raw else self._x_block(i, a, b)), W[a:b]
@@ -496,10 +518,12 @@ class MultiplicativeUpdates(Solver):
             if update_w:
                 Q, R = self._beta_block(WI, XI, MI)
                 self._apply_mm(WI, scaled(R @ H.T, s), Q @ H.T)
-            Q, R = self._beta_block(WI, XI, MI, acc)
+            Q, R = self._beta_block(WI, XI, MI, acc if evaluate else None)
             numer_h += WI.T @ R
             denom_h += WI.T @ Q
         self._bnum, self._bden = scaled(numer_h, s), denom_h
+        if not evaluate:
+            return None
         x_wh, q_wh, x_q, log_wh, masked_sq = acc
         x_wh, x_q = s * x_wh, s * x_q
         if beta == 0.0:

@@ -147,3 +147,75 @@ def test_sum_log_pairs_cells_and_falls_back_on_overflow(shape):
     if Y.size > 1:
         Y.ravel()[0] = Y.ravel()[Y.size // 2] = 1e200       # a pair's product overflows
         assert _sum_log(Y, scratch) == pytest.approx(float(np.log(Y).sum()), rel=1e-13)
+
+
+@pytest.mark.parametrize("loss,beta", [("kl", None), ("beta", 0.0), ("beta", 1.5),
+                                       ("frobenius", None)])
+@pytest.mark.parametrize("form", ["dense", "sparse", "mostly-zero", "masked"])
+def test_loss_every_records_every_kth_iterate_of_the_same_fit(loss, beta, form):
+    """loss_every=k: the same iterates; the history and the callbacks at 0, k, 2k, ... and the
+    last, each with the exact loss and error of that iterate."""
+    X, W0, H0 = problem(seed=8, zeros=0.0 if beta == 0.0 else (0.95 if form == "mostly-zero" else 0.3))
+    X = X * 37.0
+    kw = dict(solver="mu", loss=loss, W0=W0, H0=H0, max_iter=23, tol=0)
+    if beta is not None:
+        kw["beta"] = beta
+    mask = np.random.default_rng(9).random(X.shape) > 0.2 if form == "masked" else None
+    Xin = sp.csr_matrix(X) if form == "sparse" else X
+    every = nmfcore.factorize(Xin, 4, mask=mask, **kw)
+    seen = []
+    some = nmfcore.factorize(Xin, 4, mask=mask, loss_every=5,
+                             callback=lambda s: seen.append((s.iteration, s.loss, s.rel_error,
+                                                             s.W.copy(), s.H.copy())), **kw)
+    np.testing.assert_array_equal(some.W, every.W)
+    np.testing.assert_array_equal(some.H, every.H)
+    its = [0, 5, 10, 15, 20, 23]
+    assert list(some.history["iteration"]) == its and some.n_iter == 23
+    assert [s[0] for s in seen] == its
+    np.testing.assert_allclose(some.history["loss"], every.history["loss"][its], rtol=1e-12)
+    np.testing.assert_allclose(some.history["rel_error"], every.history["rel_error"][its],
+                               rtol=1e-12)
+    norm = np.linalg.norm(X if mask is None else X * mask)
+    for it, value, rel, W, H in seen:
+        obj, sq = losses.evaluate(X, W, H, loss=loss, beta=beta, mask=mask, l1=0.0, l2=0.0)
+        assert value == pytest.approx(obj, rel=1e-9), it
+        assert rel == pytest.approx(np.sqrt(sq) / norm, rel=1e-7, abs=1e-12), it
+    assert some.params["loss_every"] == 5
+
+
+def test_loss_every_keeps_the_stopping_rule():
+    """With tol the fit still stops (converged or stalled) by the per-iteration test, at a
+    recorded iteration, with a loss that never rose; the result matches the default's closely."""
+    X, W0, H0 = problem(seed=10, zeros=0.2)
+    kw = dict(solver="mu", loss="kl", W0=W0, H0=H0, max_iter=3000, tol=1e-5)
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", nmfcore.ConvergenceWarning)
+        every = nmfcore.factorize(X, 4, **kw)
+        some = nmfcore.factorize(X, 4, loss_every=7, **kw)
+    assert some.status in ("converged", "stalled") and some.status == every.status
+    assert some.n_iter % 7 == 0 and some.n_iter < 3000
+    assert abs(some.n_iter - every.n_iter) <= 2 * 7 + 30
+    L = some.history["loss"]
+    assert np.all(np.diff(L) <= 1e-12 * L[0])
+    assert L[-1] == pytest.approx(every.history["loss"][-1], rel=1e-3)
+
+
+def test_loss_every_with_max_time_records_the_iterate_it_stops_at():
+    X, W0, H0 = problem(m=400, n=300, seed=11)
+    seen = []
+    res = nmfcore.factorize(X, 4, solver="mu", loss="kl", W0=W0, H0=H0, max_iter=10 ** 6, tol=0,
+                            max_time=0.05, loss_every=1000,
+                            callback=lambda s: seen.append((s.loss, s.W.copy(), s.H.copy())))
+    assert res.status == "max_time" and 0 < res.n_iter < 10 ** 6
+    assert res.history["iteration"][-1] == res.n_iter
+    obj, _ = losses.evaluate(X, seen[-1][1], seen[-1][2], loss="kl", l1=0.0, l2=0.0)
+    assert seen[-1][0] == pytest.approx(obj, rel=1e-9)
+    np.testing.assert_array_equal(seen[-1][1], res.W)
+
+
+@pytest.mark.parametrize("bad", [0, -1, 2.5, True])
+def test_loss_every_must_be_a_positive_integer(bad):
+    X, W0, H0 = problem()
+    with pytest.raises(ValueError, match="loss_every"):
+        nmfcore.factorize(X, 4, solver="mu", loss="kl", W0=W0, H0=H0, loss_every=bad)
