@@ -20,9 +20,11 @@ update lower the objective::
 
 Every denominator is floored at ``delta`` so no entry is ever NaN; an entry that reaches 0 stays
 0 ("zero locking"). With a mask M the data terms use only observed entries (X and 1 replaced
-by M * X and M). On sparse X the KL ratio X / WH is evaluated at the non-zeros only; the
-general beta works through row blocks of W H (and of X, densified a block at a time), so no
-m x n temporary is formed for any input.
+by M * X and M). On sparse X (and on dense X with at most 10 % non-zeros, through a CSR copy)
+the KL ratio X / WH is evaluated at the non-zeros only; the general beta works through row
+blocks of W H (and of X, densified a block at a time), so no m x n temporary is formed for any
+input. The option ``loss_every=k`` lets the KL and beta kernels skip the objective's logs and
+sums except at every k-th iteration (the updates are the same).
 
 References
 ----------
