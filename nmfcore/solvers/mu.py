@@ -66,13 +66,16 @@ class MultiplicativeUpdates(Solver):
         # KL works at X's non-zeros only: sparse X, and dense X that is mostly zeros, whose
         # CSR copy (at unit scale) then runs the sparse kernels (their work scales with the
         # non-zeros, the dense kernels' with every cell)
-        self._kx = self.X if self.sparse and self.loss == "kl" else None
-        if self.loss == "kl" and self.mask is None and not self.sparse:
+        # The general beta (> 0, no mask) likewise forms X o WH^(beta-2) at the non-zeros only.
+        at_nonzeros = self.loss == "kl" or (self.loss == "beta" and self.beta > 0.0
+                                            and self.mask is None)
+        self._kx = self.X if self.sparse and at_nonzeros else None
+        if at_nonzeros and self.mask is None and not self.sparse:
             A, s = self.dense_x()
             if np.count_nonzero(A) <= self.SPARSE_KL_BELOW * A.size:
                 self._kx = sp.csr_matrix(A)
                 scaled(self._kx.data, s)
-        if self._kx is not None:       # the ratio X / WH is transposed through the permutation
+        if self._kx is not None and self.loss == "kl":   # the ratio X / WH is transposed through the permutation
             self._RT, self._perm = self.transpose_csr(self._kx)   # .data: the ratio, later
         self._WH = None  # cached product for the next H update (masked Frobenius)
         self._WtW = None  # W^T W of the current W (Frobenius), reused by the next H update
@@ -426,6 +429,15 @@ class MultiplicativeUpdates(Solver):
         self._gamma = losses.mm_exponent(beta)
         self._bfloor = losses.beta_floor(self._W.dtype, beta)
         self._xblocks = [self.X[a:b] for a, b in self._bblocks] if self.sparse else None
+        self._bsp = None
+        if self._kx is not None:  # per block: a CSR whose .data takes X o WH^(beta-2), X's
+            K, self._bsp = self._kx, []           # values, and the cells' flat indices
+            for a, b in self._bblocks:
+                p, q = int(K.indptr[a]), int(K.indptr[b])
+                ptr = K.indptr[a:b + 1] - p
+                R = sp.csr_matrix((K.data[p:q].copy(), K.indices[p:q], ptr), shape=(b - a, n))
+                rows_of = np.repeat(np.arange(b - a, dtype=np.int64), np.diff(ptr))
+                self._bsp.append((R, K.data[p:q], rows_of * n + K.indices[p:q]))
         const = 0.0              # the part of sum d_beta(X | WH) free of W and H
         for i, (a, b) in enumerate(self._bblocks):
             XI = self._x_block(i, a, b)
@@ -491,6 +503,37 @@ class MultiplicativeUpdates(Solver):
                            else float(np.vdot(np.log(Y, out=Y), MI)))
         return Q, R
 
+    def _beta_block_sparse(self, i, WI, acc=None):
+        """:meth:`_beta_block` for X stored sparse (no mask, beta > 0): ``Q = WH^(beta-1)``
+        dense (block buffer 2) and R, the block's CSR, holding ``X o WH^(beta-2)`` at X's
+        non-zeros, where alone X enters: ``<X, WH>`` and ``<X, Q>`` are sums over them."""
+        beta, k = self.beta, WI.shape[0]
+        Y, Q = self._bbuf[1, :k], self._bbuf[2, :k]
+        R, x, flat = self._bsp[i]
+        np.matmul(WI, self._H, out=Y)
+        if self._bfloor and (self._bfloor_always or Y.min() < self._bfloor):
+            self._bfloor_always = True
+            np.maximum(Y, self._bfloor, out=Y)
+        if beta == 1.5:
+            np.sqrt(Y, out=Q)
+        else:
+            _power(Y, beta - 1.0, Q)
+        q = np.take(Q.ravel(), flat, mode="clip")
+        if beta == 1.5:                     # X WH^(-1/2) = X / Q
+            np.divide(x, q, out=R.data)
+            y = None
+        else:                               # X WH^(beta-2), from WH at the non-zeros
+            y = np.take(Y.ravel(), flat, mode="clip")
+            _power(y, beta - 2.0, R.data)
+            R.data *= x
+        if acc is not None:
+            if y is None:
+                y = np.take(Y.ravel(), flat, mode="clip")
+            acc[0] += float(np.dot(x, y))
+            acc[2] += float(np.dot(x, q))
+            acc[1] += float(np.vdot(Q, Y))
+        return Q, R
+
     def _apply_mm(self, F, numer, denom):
         """``F *= (numer / max(denom + l2 F + l1, delta)) ** gamma`` in place."""
         if self.l2:
@@ -511,10 +554,19 @@ class MultiplicativeUpdates(Solver):
         acc = [0.0] * 5
         # dense X = s * A without a mask: the kernel reads the caller's A and s scales what is
         # linear in X (R's products, <X, WH>, <X, Q>), exactly (s is a power of two)
-        raw = self.X_raw is not None and M is None and not self.sparse
+        raw = self.X_raw is not None and M is None and not self.sparse and self._bsp is None
         evaluate = self._evaluate
         s = self.x_scale if raw else 1.0
-        for i, (a, b) in enumerate(self._bblocks):
+        if self._bsp is not None:             # X at its non-zeros (sparse, or mostly zeros)
+            for i, (a, b) in enumerate(self._bblocks):
+                WI = W[a:b]
+                if update_w:
+                    Q, R = self._beta_block_sparse(i, WI)
+                    self._apply_mm(WI, R @ H.T, Q @ H.T)
+                Q, R = self._beta_block_sparse(i, WI, acc if evaluate else None)
+                numer_h += (R.T @ WI).T
+                denom_h += WI.T @ Q
+        for i, (a, b) in enumerate(self._bblocks if self._bsp is None else ()):
             XI, WI = (self.X_raw[a:b] if raw else self._x_block(i, a, b)), W[a:b]
             MI = None if M is None else M[a:b]
             if update_w:

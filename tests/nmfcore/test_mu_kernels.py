@@ -219,3 +219,27 @@ def test_loss_every_must_be_a_positive_integer(bad):
     X, W0, H0 = problem()
     with pytest.raises(ValueError, match="loss_every"):
         nmfcore.factorize(X, 4, solver="mu", loss="kl", W0=W0, H0=H0, loss_every=bad)
+
+
+@pytest.mark.parametrize("beta", [0.5, 1.5, 3.0])
+@pytest.mark.parametrize("block_cells", [None, 7 * 37])
+def test_mostly_zero_dense_beta_forms_the_ratio_at_the_non_zeros(beta, block_cells, monkeypatch):
+    """beta > 0 on dense X with few non-zeros (and on sparse X): X o WH^(beta-2) only at the
+    non-zeros; the same iterates and losses as the dense kernel, to round-off."""
+    if block_cells is not None:
+        monkeypatch.setattr(MultiplicativeUpdates, "BLOCK_CELLS", block_cells)
+    X, W0, H0 = problem(zeros=0.95, seed=12)
+    X = X * 37.0
+    kw = dict(solver="mu", loss="beta", beta=beta, W0=W0, H0=H0, max_iter=30, tol=0)
+    fast = nmfcore.factorize(X, 4, **kw)
+    csr = nmfcore.factorize(sp.csr_matrix(X), 4, **kw)
+    monkeypatch.setattr(MultiplicativeUpdates, "SPARSE_KL_BELOW", 0.0)    # the dense kernel
+    dense = nmfcore.factorize(X, 4, **kw)
+    for other in (dense, csr):
+        np.testing.assert_allclose(fast.W, other.W, rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(fast.H, other.H, rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(fast.history["loss"], other.history["loss"], rtol=1e-10)
+        np.testing.assert_allclose(fast.history["rel_error"], other.history["rel_error"],
+                                   rtol=1e-9)
+    L = fast.history["loss"]
+    assert np.all(np.isfinite(L)) and np.all(np.diff(L) <= 1e-9 * L[1:])
