@@ -295,6 +295,24 @@ class MultiplicativeUpdates(Solver):
         self._xsum = float(self._xpos.sum())
         return self._kl_dense_eval(self._W @ self._H)
 
+    def evaluate(self):
+        """Objective and squared error at the current (W, H) by the fit's own kernel (a sweep
+        without updates; upkeep uses it to check a revival), leaving the cached numerators of
+        the next H update as they were."""
+        if self._step == self._step_beta and hasattr(self, "_bnum"):
+            kept = self._bnum, self._bden
+            try:
+                return self._beta_sweep(update_w=False)
+            finally:
+                self._bnum, self._bden = kept
+        if self._step == self._step_kl_swept and hasattr(self, "_numer_h"):
+            kept = self._numer_h
+            try:
+                return self._sweep(update_w=False)
+            finally:
+                self._numer_h = kept
+        return super().evaluate()
+
     def refresh(self):
         """Rebuild the cached products of the current (W, H) and evaluate it, as :meth:`start`
         does (the blocked kernels' set-up is kept)."""
@@ -432,12 +450,16 @@ class MultiplicativeUpdates(Solver):
         self._bsp = None
         if self._kx is not None:  # per block: a CSR whose .data takes X o WH^(beta-2), X's
             K, self._bsp = self._kx, []           # values, and the cells' flat indices
+            # the evaluation writes every block's into one array, which H's numerator takes at
+            # once through X^T's CSR (one product per sweep instead of one per block)
+            self._bratio = np.zeros_like(K.data)
+            self._bRT, self._bperm = self.transpose_csr(K)
             for a, b in self._bblocks:
                 p, q = int(K.indptr[a]), int(K.indptr[b])
                 ptr = K.indptr[a:b + 1] - p
                 R = sp.csr_matrix((K.data[p:q].copy(), K.indices[p:q], ptr), shape=(b - a, n))
                 rows_of = np.repeat(np.arange(b - a, dtype=np.int64), np.diff(ptr))
-                self._bsp.append((R, K.data[p:q], rows_of * n + K.indices[p:q]))
+                self._bsp.append((R, K.data[p:q], rows_of * n + K.indices[p:q], p, q))
         const = 0.0              # the part of sum d_beta(X | WH) free of W and H
         for i, (a, b) in enumerate(self._bblocks):
             XI = self._x_block(i, a, b)
@@ -503,13 +525,15 @@ class MultiplicativeUpdates(Solver):
                            else float(np.vdot(np.log(Y, out=Y), MI)))
         return Q, R
 
-    def _beta_block_sparse(self, i, WI, acc=None):
+    def _beta_block_sparse(self, i, WI, acc=None, gather=False):
         """:meth:`_beta_block` for X stored sparse (no mask, beta > 0): ``Q = WH^(beta-1)``
         dense (block buffer 2) and R, the block's CSR, holding ``X o WH^(beta-2)`` at X's
-        non-zeros, where alone X enters: ``<X, WH>`` and ``<X, Q>`` are sums over them."""
+        non-zeros, where alone X enters: ``<X, WH>`` and ``<X, Q>`` are sums over them. With
+        ``gather`` those values go to the sweep's array instead (for H's numerator)."""
         beta, k = self.beta, WI.shape[0]
         Y, Q = self._bbuf[1, :k], self._bbuf[2, :k]
-        R, x, flat = self._bsp[i]
+        R, x, flat, p, q = self._bsp[i]
+        out = self._bratio[p:q] if gather else R.data     # gather: into the sweep's array
         np.matmul(WI, self._H, out=Y)
         if self._bfloor and (self._bfloor_always or Y.min() < self._bfloor):
             self._bfloor_always = True
@@ -518,19 +542,19 @@ class MultiplicativeUpdates(Solver):
             np.sqrt(Y, out=Q)
         else:
             _power(Y, beta - 1.0, Q)
-        q = np.take(Q.ravel(), flat, mode="clip")
+        qn = np.take(Q.ravel(), flat, mode="clip")
         if beta == 1.5:                     # X WH^(-1/2) = X / Q
-            np.divide(x, q, out=R.data)
+            np.divide(x, qn, out=out)
             y = None
         else:                               # X WH^(beta-2), from WH at the non-zeros
             y = np.take(Y.ravel(), flat, mode="clip")
-            _power(y, beta - 2.0, R.data)
-            R.data *= x
+            _power(y, beta - 2.0, out)
+            out *= x
         if acc is not None:
             if y is None:
                 y = np.take(Y.ravel(), flat, mode="clip")
             acc[0] += float(np.dot(x, y))
-            acc[2] += float(np.dot(x, q))
+            acc[2] += float(np.dot(x, qn))
             acc[1] += float(np.vdot(Q, Y))
         return Q, R
 
@@ -563,9 +587,11 @@ class MultiplicativeUpdates(Solver):
                 if update_w:
                     Q, R = self._beta_block_sparse(i, WI)
                     self._apply_mm(WI, R @ H.T, Q @ H.T)
-                Q, R = self._beta_block_sparse(i, WI, acc if evaluate else None)
-                numer_h += (R.T @ WI).T
+                Q, _ = self._beta_block_sparse(i, WI, acc if evaluate else None, gather=True)
                 denom_h += WI.T @ Q
+            RT = self._bRT
+            np.take(self._bratio, self._bperm, out=RT.data, mode="clip")
+            numer_h += (RT @ W).T
         for i, (a, b) in enumerate(self._bblocks if self._bsp is None else ()):
             XI, WI = (self.X_raw[a:b] if raw else self._x_block(i, a, b)), W[a:b]
             MI = None if M is None else M[a:b]
