@@ -20,17 +20,22 @@ ms/it      wall time of ``factorize`` / ``non_negative_factorization`` for a fix
 bound ms   time of the iteration's data products alone on the same data and shapes:
            ``W.T @ X`` and ``X @ H.T`` (Frobenius), each in the faster of its two layouts
            (``(X.T @ W).T``, ``(H @ X.T).T``); KL adds two ``W @ H`` (dense), or ``W H``
-           at the non-zeros only (sparse). Best of many. The textbook-layout Frobenius bound
+           at the non-zeros only (sparse); beta-MU (beta not 1 or 2) twice the Frobenius pair plus
+           two ``W @ H`` (numerator and denominator of each update). Best of many. The textbook-layout Frobenius bound
            is printed beside it.
 % bound    bound ms / ms/it.
 vs sk      ms/it of the matching scikit-learn row / ms/it of this row (>1: nmfcore faster);
-           mu<->sk-mu, mu-kl<->sk-kl, hals/anls<->sk-cd, sgd<->sk-mu (an epoch vs an MU iteration).
+           mu<->sk-mu, mu-kl<->sk-kl, hals/anls<->sk-cd, sgd<->sk-mu (an epoch vs an MU iteration),
+           mu-b0<->sk-b0 and mu-b1.5<->sk-b1.5 (beta-MU at beta = 0 and 1.5, dense data only; at
+           beta = 0 both get X + 1e-6 max(X) when X has zeros, which beta <= 0 cannot fit);
+           mu-kl/10, mu-b0/10, mu-b1.5/10: the same fits with ``loss_every=10`` (the exact loss
+           recorded every 10th iteration only; scikit-learn with tol=0 computes none).
 to target  iterations and seconds to reach scikit-learn CD's best relative error * 1.001.
            sk-cd: 1000 iterations run in chunks of 10 from the previous (W, H) (CD and MU keep no
            state across calls), time and error recorded per chunk (so its own time-to-target is
            known at a 10-iteration granularity); sk-mu likewise. nmfcore: a callback stops the
            fit, seconds are the solver's own (start evaluation and callbacks excluded). Runs are
-           capped (see "cap"); "-" = not reached (best error reached shown). KL rows: n/a.
+           capped (see "cap"); "-" = not reached (best error reached shown). KL and beta rows: n/a.
 tt / sk-cd time-to-target / scikit-learn CD's time-to-target.
 peak MB    tracemalloc peak during a short fit (5 iterations, data already allocated, so the
            input is not counted; a solver that copies X counts that copy).
@@ -193,7 +198,33 @@ ROWS = [
     ("sk-mu", "sklearn", dict(solver="mu", beta_loss="frobenius"), None, "fro"),
     ("sk-cd", "sklearn", dict(solver="cd"), None, "fro"),
     ("sk-kl", "sklearn", dict(solver="mu", beta_loss="kullback-leibler"), None, "kl"),
+    # beta-MU at beta = 0 (Itakura-Saito) and 1.5, dense data only; beta = 0 cannot fit zeros,
+    # so on data with zeros both libraries get X + 1e-6 * max(X) (see beta0_x)
+    ("mu-b0", "nmfcore", dict(solver="mu", loss="beta", beta=0.0), "sk-b0", "beta"),
+    ("mu-b1.5", "nmfcore", dict(solver="mu", loss="beta", beta=1.5), "sk-b1.5", "beta"),
+    ("sk-b0", "sklearn", dict(solver="mu", beta_loss=0.0), None, "beta"),
+    ("sk-b1.5", "sklearn", dict(solver="mu", beta_loss=1.5), None, "beta"),
+    # the same MU fits asking for the exact loss every 10th iteration only (loss_every=10;
+    # scikit-learn with tol=0 computes none): the cost of the updates alone
+    ("mu-kl/10", "nmfcore", dict(solver="mu", loss="kl", loss_every=10), "sk-kl", "kl"),
+    ("mu-b0/10", "nmfcore", dict(solver="mu", loss="beta", beta=0.0, loss_every=10), "sk-b0", "beta"),
+    ("mu-b1.5/10", "nmfcore", dict(solver="mu", loss="beta", beta=1.5, loss_every=10), "sk-b1.5",
+     "beta"),
 ]
+BETA0_EPS = 1e-6
+
+
+def beta0_x(case):
+    """X for the beta = 0 rows: X itself, or X + 1e-6 * max(X) when X has zeros (cached)."""
+    if "x_b0" not in case.extra:
+        X = case.X
+        case.extra["x_b0"] = X + BETA0_EPS * X.max() if (X == 0).any() else X
+    return case.extra["x_b0"]
+
+
+def rows_for(case):
+    """The rows run on ``case``: the beta rows on dense data only."""
+    return [r for r in ROWS if r[4] != "beta" or not case.sparse]
 
 
 def fit_nm(case, opts, n_iter, callback=None, max_time=None, X=None, W0=None, H0=None):
@@ -203,11 +234,12 @@ def fit_nm(case, opts, n_iter, callback=None, max_time=None, X=None, W0=None, H0
                              max_time=max_time, random_state=0, callback=callback, **opts)
 
 
-def fit_sk(case, opts, n_iter, W=None, H=None):
+def fit_sk(case, opts, n_iter, W=None, H=None, X=None):
     from sklearn.decomposition import non_negative_factorization
     W = case.W0.copy() if W is None else W
     H = case.H0.copy() if H is None else H
-    W, H, n = non_negative_factorization(case.X, W=W, H=H, n_components=case.rank, init="custom",
+    X = case.X if X is None else X
+    W, H, n = non_negative_factorization(X, W=W, H=H, n_components=case.rank, init="custom",
                                          tol=0, max_iter=n_iter, **opts)
     return W, H, n
 
@@ -215,9 +247,10 @@ def fit_sk(case, opts, n_iter, W=None, H=None):
 def run_row(case, row, n_iter):
     """One timed run: returns the iterations actually run."""
     name, lib, opts, _, _ = row
+    X = beta0_x(case) if opts.get("beta") == 0.0 or opts.get("beta_loss") == 0.0 else None
     if lib == "nmfcore":
-        return fit_nm(case, opts, n_iter).n_iter
-    return fit_sk(case, opts, n_iter)[2]
+        return fit_nm(case, opts, n_iter, X=X).n_iter
+    return fit_sk(case, opts, n_iter, X=X)[2]
 
 
 def calibrate(case, row, min_time):
@@ -315,7 +348,8 @@ def product_bound(case):
         out["WH"] = best_time(lambda: W @ H)
     fro = out["WtX"] + out["XHt"]
     fro_textbook = textbook["WtX"] + textbook["XHt"] if not case.sparse else fro
-    return {"fro": 1e3 * fro, "kl": 1e3 * (fro + 2 * out["WH"]), "fro_textbook": 1e3 * fro_textbook,
+    return {"fro": 1e3 * fro, "kl": 1e3 * (fro + 2 * out["WH"]),
+            "beta": 1e3 * (2 * fro + 2 * out["WH"]), "fro_textbook": 1e3 * fro_textbook,
             "parts": {k: 1e3 * v for k, v in out.items()}}
 
 
@@ -520,15 +554,16 @@ def bench_case(case, a):
     print(f"\n== {case.name}: {case.note}, rank {case.rank}", flush=True)
     # interleaved: every repeat times the bound and each row once, so a load spike hits one
     # sample of each rather than all samples of one row; the best of each is kept
-    ns = {row[0]: calibrate(case, row, a.min_time) for row in ROWS}
-    best = {row[0]: (math.inf, 0) for row in ROWS}
-    cpu = {row[0]: math.inf for row in ROWS}
+    rows = rows_for(case)
+    ns = {row[0]: calibrate(case, row, a.min_time) for row in rows}
+    best = {row[0]: (math.inf, 0) for row in rows}
+    cpu = {row[0]: math.inf for row in rows}
     for rep in range(a.repeats):
         b = product_bound(case)
         bound = b if rep == 0 else {k: (min(bound[k], b[k]) if k != "parts" else
                                         {p: min(bound["parts"][p], b["parts"][p]) for p in b["parts"]})
                                     for k in b}
-        for row in ROWS:
+        for row in rows:
             dt, done, c = time_once(case, row, ns[row[0]])
             cpu[row[0]] = min(cpu[row[0]], c)
             if dt < best[row[0]][0]:
@@ -536,7 +571,7 @@ def bench_case(case, a):
     print(f"  bound: frobenius {bound['fro']:.3f} ms, kl {bound['kl']:.3f} ms  parts "
           + ", ".join(f"{k} {v:.3f}" for k, v in bound["parts"].items()), flush=True)
     res = {}
-    for row in ROWS:
+    for row in rows:
         name, lib, opts, match, loss = row
         wall, iters = 1e3 * best[name][0], best[name][1]
         ms = 1e3 * cpu[name] if CLOCK["clock"] is time.process_time else wall
@@ -673,17 +708,25 @@ def targets(results, cases, f32, scale):
         else:
             t.append(("fastest nmfcore solver reaches sk CD's best error on planted in <= 0.5x CD's time",
                       "no nmfcore solver reached it within the cap", met(False)))
-    for ds in results:
-        c = by[ds]
-        s = g(ds, "mu-kl", "speedup")
-        mem = g(ds, "mu-kl", "mem")
-        mn = c.X.shape[0] * c.X.shape[1] * 8 / 2 ** 20
-        if c.sparse:
-            ok = s >= 3 and mem < 0.5 * mn
-            t.append((f"KL-MU sparse ({ds}) >= 3x scikit-learn, no m x n temporaries",
-                      f"{s:.2f}x; peak {mem:.1f} MB vs one m x n array {mn:.0f} MB", met(ok)))
-        else:
-            t.append((f"KL-MU dense ({ds}) >= 2x scikit-learn", f"{s:.2f}x", met(s >= 2)))
+    for every in ("", "/10"):
+        how = "" if not every else ", exact loss every 10th iteration (loss_every=10)"
+        for ds in results:
+            c = by[ds]
+            s = g(ds, "mu-kl" + every, "speedup")
+            mem = g(ds, "mu-kl" + every, "mem")
+            mn = c.X.shape[0] * c.X.shape[1] * 8 / 2 ** 20
+            if c.sparse:
+                ok = s >= 3 and mem < 0.5 * mn
+                t.append((f"KL-MU sparse ({ds}) >= 3x scikit-learn, no m x n temporaries{how}",
+                          f"{s:.2f}x; peak {mem:.1f} MB vs one m x n array {mn:.0f} MB", met(ok)))
+            else:
+                t.append((f"KL-MU dense ({ds}) >= 2x scikit-learn{how}", f"{s:.2f}x", met(s >= 2)))
+        for beta in ("0", "1.5"):
+            sps = {ds: g(ds, f"mu-b{beta}{every}", "speedup") for ds in results if not by[ds].sparse}
+            if sps:
+                t.append((f"beta-MU (beta={beta}) dense >= 2x scikit-learn{how}",
+                          ", ".join(f"{ds} {v:.2f}x" for ds, v in sps.items()),
+                          met(min(sps.values()) >= 2)))
     for ds in results:
         q = g(ds, "sgd", "ms") / g(ds, "mu", "ms")
         c = by[ds]
@@ -724,7 +767,8 @@ def targets(results, cases, f32, scale):
 
 def table_lines(case, res):
     L = [f"### {case.name} — {case.note}, rank {case.rank}", "",
-         f"Bound: Frobenius {res['mu']['bound']:.3f} ms, KL {res['mu-kl']['bound']:.3f} ms per iteration "
+         f"Bound: Frobenius {res['mu']['bound']:.3f} ms, KL {res['mu-kl']['bound']:.3f} ms"
+         + (f", beta {res['mu-b1.5']['bound']:.3f} ms" if "mu-b1.5" in res else "") + " per iteration "
          f"(parts: " + ", ".join(f"{k} {v:.3f} ms" for k, v in case.extra["bound_parts"].items()) + "; "
          f"Frobenius with the textbook layouts W.T @ X and X @ H.T: {case.extra['fro_textbook']:.3f} ms). "
          f"Target rel. error {case.extra['target']:.6g} (sk-cd best {case.extra['cd_best']:.6g} after "
@@ -735,7 +779,7 @@ def table_lines(case, res):
          "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for name, r in res.items():
         tt = r.get("tt")
-        kl = r["loss"] == "kl"
+        kl = r["loss"] in ("kl", "beta")
         it_s = "n/a" if kl else (str(tt[0]) if tt else "-")
         sec_s = "n/a" if kl else (f"{tt[1]:.3f}" if tt else f"- ({r.get('tt_note', '')})")
         vs = f"{r['speedup']:.2f}x ({r['match']})" if r.get("speedup") else ""

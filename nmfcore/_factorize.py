@@ -90,7 +90,12 @@ def factorize(X, rank, *, solver=None, loss="frobenius", beta=None, init="nndsvd
         The solver's own options, declared (with defaults, ranges and help) in
         ``nmfcore.SOLVERS[solver].option_specs`` and checked by the solver class, e.g. for
         ``sgd``: ``learning_rate``, ``batch_size``, ``decay``, ``project``; for ``hals``:
-        ``n_inner``, ``inner_tol``, ``inner_alpha``; for ``mu``: ``delta``.
+        ``n_inner``, ``inner_tol``, ``inner_alpha``; for ``mu``: ``delta`` and ``loss_every``
+        (default 1). With ``loss_every=k`` the exact loss is evaluated and recorded at
+        iterations 0, k, 2k, ... and the last only (the history holds just those, callbacks
+        run at those, ``tol`` compares the loss's fall per iteration over the k iterations,
+        ``max_time`` evaluates the iterate it stops at); the iterates are the same, and the
+        KL and beta kernels save the logs and sums of the loss in between.
 
     Returns
     -------
@@ -184,7 +189,7 @@ def factorize(X, rank, *, solver=None, loss="frobenius", beta=None, init="nndsvd
     message = _message(status, info, tol, gtol, max_iter)
     if status in ("max_iter", "stalled") and tol > 0 and max_iter > 0:
         warnings.warn(f"{solver}: {message}", ConvergenceWarning, stacklevel=2)
-    return NMFResult(W=W_out, H=H_out, n_iter=len(hist["iteration"]) - 1,
+    return NMFResult(W=W_out, H=H_out, n_iter=int(hist["iteration"][-1]),
                      converged=status == "converged", status=status,
                      message=message, history=freeze_history(hist),
                      solver=solver, loss=loss, rank=rank, random_state=seed, params=params,
@@ -303,7 +308,9 @@ def _run(engine, data, max_iter, tol, gtol, max_time, callback, root, loss_scale
     """The one iteration loop shared by every solver (losses reported in the caller's units).
 
     Stopping rule: an iteration is *quiet* when the objective fell by less than ``tol`` times
-    the starting objective. At the first quiet iteration, and every ``_CHECK_EVERY`` quiet
+    the starting objective (with ``engine.loss_every = k > 1`` the objective is known every k
+    iterations: the fall over those k is compared with k times that, and they count as k
+    quiet iterations). At the first quiet iteration, and every ``_CHECK_EVERY`` quiet
     iterations after it, the projected gradient is measured: the fit has converged when its
     norm is at most ``gtol`` times its norm at the start (a stationary point, Lin 2007), and it
     has stalled when ``_STALL_AFTER`` consecutive iterations were quiet while the gradient is
@@ -366,12 +373,28 @@ def _run(engine, data, max_iter, tol, gtol, max_time, callback, root, loss_scale
     status = "max_iter"
     quiet, next_check = 0, 0
     every = max(1, int(getattr(engine, "upkeep_every", 1)))
+    # The objective is evaluated (and recorded, and tested) every loss_every iterations and at
+    # the last; the iterations in between only advance. gap: iterations since the last record.
+    loss_every = max(1, int(getattr(engine, "loss_every", 1)))
+    last = 0
     for it in range(1, max_iter + 1):
         backup = (engine.W.copy(), engine.H.copy()) if may_diverge else None
-        t = time.perf_counter()
-        new, sq = engine.step()
+        if it % loss_every and it != max_iter:
+            t = time.perf_counter()
+            engine.advance()
+            elapsed += time.perf_counter() - t
+            if max_time is None or elapsed < max_time:
+                continue
+            t = time.perf_counter()          # out of time: evaluate this iterate, record it
+            with np.errstate(over="ignore", invalid="ignore"):
+                new, sq = engine.refresh()
+        else:
+            t = time.perf_counter()
+            new, sq = engine.step()
+        gap, last = it - last, it
+        scheduled = it // every > (it - gap) // every     # an upkeep was due since the last
         revived = 0
-        if it % every == 0 and np.isfinite(new):
+        if scheduled and np.isfinite(new):
             kept = engine.upkeep(new)
             if kept is not None:
                 revived, new, sq = kept
@@ -381,7 +404,9 @@ def _run(engine, data, max_iter, tol, gtol, max_time, callback, root, loss_scale
             engine.W[...], engine.H[...] = backup
             return finish("diverged")
         prev, obj = obj, new
-        if not revived and it % every and tol > 0 and prev - obj < tol * max(obj, _EXACT * first):
+        # quiet: the objective fell by less than tol of itself per iteration (over the gap)
+        still = prev - obj < gap * tol * max(obj, _EXACT * first)
+        if not revived and not scheduled and tol > 0 and still:
             # about to test for convergence between two scheduled upkeeps: upkeep first, so
             # a dead or duplicated component is not called converged
             t = time.perf_counter()
@@ -398,7 +423,8 @@ def _run(engine, data, max_iter, tol, gtol, max_time, callback, root, loss_scale
             info["gradient_ratio"] = 0.0
             break
         if tol > 0:
-            quiet = quiet + 1 if prev - obj < tol * max(obj, _EXACT * first) and not revived else 0
+            still = prev - obj < gap * tol * max(obj, _EXACT * first)
+            quiet = quiet + gap if still and not revived else 0
             if quiet and it >= next_check:
                 t = time.perf_counter()
                 g = engine.gradient_sq()

@@ -232,6 +232,16 @@ class Solver:
     def step(self) -> tuple[float, float]:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    #: Iterations per evaluation of the objective (the loop records the loss at iterations
+    #: k, 2k, ... and the last, and calls :meth:`advance` in between); a solver that can skip
+    #: the evaluation declares a ``loss_every`` option. 1: every iteration.
+    loss_every = 1
+
+    def advance(self) -> None:
+        """One iteration whose objective is not needed (see ``loss_every``): a solver that can
+        skip the evaluation overrides this; by default it is :meth:`step`."""
+        self.step()
+
     # ---- upkeep: scale balance, dead components, stationarity ------------------------------
     #: The shared loop runs :meth:`upkeep` after every this many iterations.
     upkeep_every = 1

@@ -20,9 +20,11 @@ update lower the objective::
 
 Every denominator is floored at ``delta`` so no entry is ever NaN; an entry that reaches 0 stays
 0 ("zero locking"). With a mask M the data terms use only observed entries (X and 1 replaced
-by M * X and M). On sparse X the KL ratio X / WH is evaluated at the non-zeros only; the
-general beta works through row blocks of W H (and of X, densified a block at a time), so no
-m x n temporary is formed for any input.
+by M * X and M). On sparse X (and on dense X with at most 10 % non-zeros, through a CSR copy)
+the KL ratio X / WH is evaluated at the non-zeros only; the general beta works through row
+blocks of W H (and of X, densified a block at a time), so no m x n temporary is formed for any
+input. The option ``loss_every=k`` lets the KL and beta kernels skip the objective's logs and
+sums except at every k-th iteration (the updates are the same).
 
 References
 ----------
@@ -49,6 +51,9 @@ class MultiplicativeUpdates(Solver):
     option_specs = (
         Option("delta", 1e-16, float, low=0.0, strict=True, expert=True,
                help="floor of every update's denominator (keeps the ratios finite)"),
+        Option("loss_every", 1, int, low=1, expert=True,
+               help="evaluate and record the exact loss every this many iterations (and at the "
+                    "last); the KL and beta kernels skip its logs and sums in between"),
     )
     description = ("multiplicative updates (Lee-Seung; Fevotte-Idier for Itakura-Saito and "
                    "any beta-divergence)")
@@ -56,10 +61,22 @@ class MultiplicativeUpdates(Solver):
     def __init__(self, data, W, H, **kw):
         super().__init__(data, W, H, **kw)
         self.delta = float(self.opts["delta"])
+        self.loss_every = int(self.opts["loss_every"])
         self.floor = losses.kl_floor(W.dtype)
-        if self.sparse:
-            if self.loss == "kl":      # the ratio X / WH is transposed through the permutation
-                self._RT, self._perm = self.transpose_csr(self.X)   # .data: the ratio, later
+        # KL works at X's non-zeros only: sparse X, and dense X that is mostly zeros, whose
+        # CSR copy (at unit scale) then runs the sparse kernels (their work scales with the
+        # non-zeros, the dense kernels' with every cell)
+        # The general beta (> 0, no mask) likewise forms X o WH^(beta-2) at the non-zeros only.
+        at_nonzeros = self.loss == "kl" or (self.loss == "beta" and self.beta > 0.0
+                                            and self.mask is None)
+        self._kx = self.X if self.sparse and at_nonzeros else None
+        if at_nonzeros and self.mask is None and not self.sparse:
+            A, s = self.dense_x()
+            if np.count_nonzero(A) <= self.SPARSE_KL_BELOW * A.size:
+                self._kx = sp.csr_matrix(A)
+                scaled(self._kx.data, s)
+        if self._kx is not None and self.loss == "kl":   # the ratio X / WH is transposed through the permutation
+            self._RT, self._perm = self.transpose_csr(self._kx)   # .data: the ratio, later
         self._WH = None  # cached product for the next H update (masked Frobenius)
         self._WtW = None  # W^T W of the current W (Frobenius), reused by the next H update
         self._WtX = None  # W^T X of the start (dense Frobenius), reused by the first H update
@@ -71,17 +88,21 @@ class MultiplicativeUpdates(Solver):
         if self.loss == "beta":
             self._step = self._step_beta
         elif kind == "kl" and self.mask is None:   # dense or sparse: the blocked sweep kernels
-            self._sweep = self._kl_sparse_sweep if self.sparse else self._kl_sweep
+            self._sweep = self._kl_sparse_sweep if self._kx is not None else self._kl_sweep
             self._step = self._step_kl_swept
         else:
             self._step = getattr(self, f"_step_{kind}_{form}")
-        if form == "dense" and self.mask is None and self.loss != "beta":
+        if form == "dense" and self.mask is None and self.loss != "beta" and self._kx is None:
             # W is kept transposed (rank x n_samples, C order): the W update then works with
             # (X H^T)^T = H X^T, the fastest layout of that product (about 1.35x faster than
             # X @ H.T for a C-ordered X), and W^T X = Wt @ X costs the same as before.
             self._Wt = np.ascontiguousarray(W.T)
             self._W = self._Wt.T
 
+    # Dense X with at most this share of non-zeros runs KL on the sparse kernels: on one core
+    # they cost about 8x the dense kernels per entry they touch (swimmer, 5 % non-zeros: 2.5x
+    # faster; digits, 51 %: 2.6x slower), so the switch pays below about 12 %.
+    SPARSE_KL_BELOW = 0.1
     # Subnormal entries only cost time, so flushing them every few iterations is enough.
     FLUSH_EVERY = 10
     # The updates are scale-equivariant (a rebalanced iterate follows the same path), so scales
@@ -95,6 +116,17 @@ class MultiplicativeUpdates(Solver):
             self.flush_subnormals(self._W)
             self.flush_subnormals(self._H)
         return out
+
+    def advance(self):
+        """An iteration without the evaluation: the KL and beta sweeps then skip the logs and
+        sums of the objective (the updates are the same); the others evaluate anyway."""
+        self._evaluate = False
+        try:
+            self.step()
+        finally:
+            self._evaluate = True
+
+    _evaluate = True       # read by the sweeps: False inside advance()
 
     # ---- helpers ---------------------------------------------------------------------------
     def _apply(self, F, numer, denom):
@@ -205,6 +237,7 @@ class MultiplicativeUpdates(Solver):
         # X = s * A: the ratio is formed with A and s applied to the small products and sums
         Wt, H = self._Wt, self._H
         A, s = self.dense_x()
+        evaluate = self._evaluate
         rowsum = H.sum(axis=1)[:, None]
         numer_h = np.zeros_like(H)
         x_log_wh = x_wh = 0.0
@@ -216,17 +249,20 @@ class MultiplicativeUpdates(Solver):
                 self._apply(WtI, scaled(H @ WH.T, s), np.broadcast_to(rowsum, WtI.shape).copy())
             np.matmul(WtI.T, H, out=WH)
             self._floor_block(WH)
-            np.log(WH, out=L)
-            if b - a == self._buf.shape[1]:      # <X, WH> and <X, log WH> in one pass over X
+            if not evaluate:
+                pass
+            elif b - a == self._buf.shape[1]:    # <X, WH> and <X, log WH> in one pass over X
+                np.log(WH, out=L)
                 dots = self._buf.reshape(2, -1) @ XI.ravel()
                 x_wh, x_log_wh = x_wh + float(dots[0]), x_log_wh + float(dots[1])
             else:
+                np.log(WH, out=L)
                 x_wh += float(np.vdot(XI, WH))
                 x_log_wh += float(np.vdot(XI, L))
             np.divide(XI, WH, out=WH)
             numer_h += WtI @ WH
         self._numer_h = scaled(numer_h, s)
-        return self._kl_objective(s * x_log_wh, s * x_wh)
+        return self._kl_objective(s * x_log_wh, s * x_wh) if evaluate else None
 
     def _floor_block(self, WH):
         """``max(WH, floor)`` in place. Until some block needed it, a read-only minimum (cheaper
@@ -247,7 +283,7 @@ class MultiplicativeUpdates(Solver):
         if self._step in (self._step_fro_dense, self._step_fro_sparse):
             return self._start_fro()
         if self._step == self._step_kl_swept:
-            (self._kl_sparse_setup if self.sparse else self._kl_blocks_setup)()
+            (self._kl_sparse_setup if self._kx is not None else self._kl_blocks_setup)()
             return self._sweep(update_w=False)
         if self.loss != "kl":                 # masked Frobenius
             return super().start()
@@ -258,6 +294,24 @@ class MultiplicativeUpdates(Solver):
         self._xlogx = float(np.dot(self._xpos, np.log(self._xpos)))
         self._xsum = float(self._xpos.sum())
         return self._kl_dense_eval(self._W @ self._H)
+
+    def evaluate(self):
+        """Objective and squared error at the current (W, H) by the fit's own kernel (a sweep
+        without updates; upkeep uses it to check a revival), leaving the cached numerators of
+        the next H update as they were."""
+        if self._step == self._step_beta and hasattr(self, "_bnum"):
+            kept = self._bnum, self._bden
+            try:
+                return self._beta_sweep(update_w=False)
+            finally:
+                self._bnum, self._bden = kept
+        if self._step == self._step_kl_swept and hasattr(self, "_numer_h"):
+            kept = self._numer_h
+            try:
+                return self._sweep(update_w=False)
+            finally:
+                self._numer_h = kept
+        return super().evaluate()
 
     def refresh(self):
         """Rebuild the cached products of the current (W, H) and evaluate it, as :meth:`start`
@@ -307,7 +361,7 @@ class MultiplicativeUpdates(Solver):
     BLOCK_NNZ = 1 << 12
 
     def _kl_sparse_setup(self):
-        X = self.X
+        X = self._kx
         x, indptr, rank = X.data, X.indptr, self._H.shape[0]
         counts = np.diff(indptr)
         blocks, a, m, widest = [], 0, X.shape[0], 1
@@ -333,8 +387,9 @@ class MultiplicativeUpdates(Solver):
 
     def _kl_sparse_sweep(self, update_w):
         """Like :meth:`_kl_sweep`, at the non-zeros of a CSR X."""
-        X, W, H = self.X, self._W, self._H
+        X, W, H = self._kx, self._W, self._H
         x, cols, rank = X.data, X.indices, H.shape[0]
+        evaluate = self._evaluate
         Ht = np.ascontiguousarray(H.T)
         rowsum = H.sum(axis=1)
         x_log_wh = x_wh = 0.0
@@ -349,14 +404,15 @@ class MultiplicativeUpdates(Solver):
                 self._apply(WI, R @ Ht, np.broadcast_to(rowsum, WI.shape).copy())
             wh = S @ WI.ravel()
             np.maximum(wh, self.floor, out=wh)
-            x_wh += float(np.dot(xI, wh))
             np.divide(xI, wh, out=self._ratio[p:q])
-            np.log(wh, out=wh)
-            x_log_wh += float(np.dot(xI, wh))
+            if evaluate:
+                x_wh += float(np.dot(xI, wh))
+                np.log(wh, out=wh)
+                x_log_wh += float(np.dot(xI, wh))
         RT = self._RT
         np.take(self._ratio, self._perm, out=RT.data, mode="clip")
         self._numer_h = (RT @ W).T
-        return self._kl_objective(x_log_wh, x_wh)
+        return self._kl_objective(x_log_wh, x_wh) if evaluate else None
 
     def _kl_objective(self, x_log_wh, x_wh):
         """Objective and squared error at (W, H) from a sweep's ``<X, log WH>`` and ``<X, WH>``:
@@ -386,11 +442,24 @@ class MultiplicativeUpdates(Solver):
         m, n = self._data.shape
         rows = max(1, min(m, self.BLOCK_CELLS // n))
         self._bblocks = [(a, min(a + rows, m)) for a in range(0, m, rows)]
-        self._bbuf = np.empty((4, rows, n), dtype=self._W.dtype)
+        self._bbuf = np.empty((5 if beta == 0.0 else 4, rows, n), dtype=self._W.dtype)
         self._bfloor_always = False
         self._gamma = losses.mm_exponent(beta)
         self._bfloor = losses.beta_floor(self._W.dtype, beta)
         self._xblocks = [self.X[a:b] for a, b in self._bblocks] if self.sparse else None
+        self._bsp = None
+        if self._kx is not None:  # per block: a CSR whose .data takes X o WH^(beta-2), X's
+            K, self._bsp = self._kx, []           # values, and the cells' flat indices
+            # the evaluation writes every block's into one array, which H's numerator takes at
+            # once through X^T's CSR (one product per sweep instead of one per block)
+            self._bratio = np.zeros_like(K.data)
+            self._bRT, self._bperm = self.transpose_csr(K)
+            for a, b in self._bblocks:
+                p, q = int(K.indptr[a]), int(K.indptr[b])
+                ptr = K.indptr[a:b + 1] - p
+                R = sp.csr_matrix((K.data[p:q].copy(), K.indices[p:q], ptr), shape=(b - a, n))
+                rows_of = np.repeat(np.arange(b - a, dtype=np.int64), np.diff(ptr))
+                self._bsp.append((R, K.data[p:q], rows_of * n + K.indices[p:q], p, q))
         const = 0.0              # the part of sum d_beta(X | WH) free of W and H
         for i, (a, b) in enumerate(self._bblocks):
             XI = self._x_block(i, a, b)
@@ -418,18 +487,26 @@ class MultiplicativeUpdates(Solver):
         """For the rows WI of W at the current H: ``Q = M o WH^(beta-1)`` and
         ``R = X o WH^(beta-2)`` (block buffers 2 and 3); with ``acc`` (a list) also adds the
         block's ``<X, WH>``, ``sum M o Q o WH``, ``<X, Q>``, ``sum M log WH`` and masked
-        squared error. One power per cell, then products only."""
+        squared error. One power per cell, then products only (beta = 1.5: one square root and
+        one division; beta = 0: one reciprocal and two products)."""
         beta, k = self.beta, WI.shape[0]
         Y, Q, R = self._bbuf[1, :k], self._bbuf[2, :k], self._bbuf[3, :k]
         np.matmul(WI, self._H, out=Y)
         if self._bfloor and (self._bfloor_always or Y.min() < self._bfloor):
             self._bfloor_always = True      # once needed (exact zeros in W H), always applied
             np.maximum(Y, self._bfloor, out=Y)
-        _power(Y, beta - 2.0, Q)
-        np.multiply(XI, Q, out=R)           # X is 0 at missing cells: R carries the mask
-        Q *= Y
-        if MI is not None:
-            Q *= MI
+        # X is 0 at missing cells: R carries the mask
+        if beta == 1.5:                     # Q = sqrt(WH), R = X / Q: two passes
+            np.sqrt(Y, out=Q)
+            np.divide(XI, Q, out=R)
+        elif beta == 0.0:                   # Q = 1 / WH, R = X Q Q: three passes
+            np.reciprocal(Y, out=Q)
+            np.multiply(XI, Q, out=R)
+            R *= Q
+        else:
+            _power(Y, beta - 2.0, Q)
+            np.multiply(XI, Q, out=R)
+            Q *= Y
         if acc is not None:
             if MI is None:
                 acc[0] += float(np.vdot(XI, Y))
@@ -437,11 +514,48 @@ class MultiplicativeUpdates(Solver):
                 D = XI - Y
                 D *= MI
                 acc[4] += float(np.vdot(D, D))
-            acc[1] += float(np.vdot(Q, Y))
-            acc[2] += float(np.vdot(R, Y))
+            acc[2] += float(np.vdot(XI, Q))     # <X, WH^(beta-1)> (X is 0 where missing)
+        if MI is not None:
+            Q *= MI
+        if acc is not None:
+            if beta != 0.0:                 # (the beta = 0 divergence has no sum of WH^beta)
+                acc[1] += float(np.vdot(Q, Y))
             if beta == 0.0:
-                L = np.log(Y)
-                acc[3] += float(L.sum() if MI is None else np.vdot(L, MI))
+                acc[3] += (_sum_log(Y, self._bbuf[4, :k]) if MI is None
+                           else float(np.vdot(np.log(Y, out=Y), MI)))
+        return Q, R
+
+    def _beta_block_sparse(self, i, WI, acc=None, gather=False):
+        """:meth:`_beta_block` for X stored sparse (no mask, beta > 0): ``Q = WH^(beta-1)``
+        dense (block buffer 2) and R, the block's CSR, holding ``X o WH^(beta-2)`` at X's
+        non-zeros, where alone X enters: ``<X, WH>`` and ``<X, Q>`` are sums over them. With
+        ``gather`` those values go to the sweep's array instead (for H's numerator)."""
+        beta, k = self.beta, WI.shape[0]
+        Y, Q = self._bbuf[1, :k], self._bbuf[2, :k]
+        R, x, flat, p, q = self._bsp[i]
+        out = self._bratio[p:q] if gather else R.data     # gather: into the sweep's array
+        np.matmul(WI, self._H, out=Y)
+        if self._bfloor and (self._bfloor_always or Y.min() < self._bfloor):
+            self._bfloor_always = True
+            np.maximum(Y, self._bfloor, out=Y)
+        if beta == 1.5:
+            np.sqrt(Y, out=Q)
+        else:
+            _power(Y, beta - 1.0, Q)
+        qn = np.take(Q.ravel(), flat, mode="clip")
+        if beta == 1.5:                     # X WH^(-1/2) = X / Q
+            np.divide(x, qn, out=out)
+            y = None
+        else:                               # X WH^(beta-2), from WH at the non-zeros
+            y = np.take(Y.ravel(), flat, mode="clip")
+            _power(y, beta - 2.0, out)
+            out *= x
+        if acc is not None:
+            if y is None:
+                y = np.take(Y.ravel(), flat, mode="clip")
+            acc[0] += float(np.dot(x, y))
+            acc[2] += float(np.dot(x, qn))
+            acc[1] += float(np.vdot(Q, Y))
         return Q, R
 
     def _apply_mm(self, F, numer, denom):
@@ -462,17 +576,36 @@ class MultiplicativeUpdates(Solver):
         W, H, M, beta = self._W, self._H, self.mask, self.beta
         numer_h, denom_h = np.zeros_like(H), np.zeros_like(H)
         acc = [0.0] * 5
-        for i, (a, b) in enumerate(self._bblocks):
-            XI, WI = self._x_block(i, a, b), W[a:b]
+        # dense X = s * A without a mask: the kernel reads the caller's A and s scales what is
+        # linear in X (R's products, <X, WH>, <X, Q>), exactly (s is a power of two)
+        raw = self.X_raw is not None and M is None and not self.sparse and self._bsp is None
+        evaluate = self._evaluate
+        s = self.x_scale if raw else 1.0
+        if self._bsp is not None:             # X at its non-zeros (sparse, or mostly zeros)
+            for i, (a, b) in enumerate(self._bblocks):
+                WI = W[a:b]
+                if update_w:
+                    Q, R = self._beta_block_sparse(i, WI)
+                    self._apply_mm(WI, R @ H.T, Q @ H.T)
+                Q, _ = self._beta_block_sparse(i, WI, acc if evaluate else None, gather=True)
+                denom_h += WI.T @ Q
+            RT = self._bRT
+            np.take(self._bratio, self._bperm, out=RT.data, mode="clip")
+            numer_h += (RT @ W).T
+        for i, (a, b) in enumerate(self._bblocks if self._bsp is None else ()):
+            XI, WI = (self.X_raw[a:b] if raw else self._x_block(i, a, b)), W[a:b]
             MI = None if M is None else M[a:b]
             if update_w:
                 Q, R = self._beta_block(WI, XI, MI)
-                self._apply_mm(WI, R @ H.T, Q @ H.T)
-            Q, R = self._beta_block(WI, XI, MI, acc)
+                self._apply_mm(WI, scaled(R @ H.T, s), Q @ H.T)
+            Q, R = self._beta_block(WI, XI, MI, acc if evaluate else None)
             numer_h += WI.T @ R
             denom_h += WI.T @ Q
-        self._bnum, self._bden = numer_h, denom_h
+        self._bnum, self._bden = scaled(numer_h, s), denom_h
+        if not evaluate:
+            return None
         x_wh, q_wh, x_q, log_wh, masked_sq = acc
+        x_wh, x_q = s * x_wh, s * x_q
         if beta == 0.0:
             div = self._bconst + x_q + log_wh
         else:
@@ -488,6 +621,23 @@ class MultiplicativeUpdates(Solver):
         evaluation) at the new H."""
         self._apply_mm(self._H, self._bnum, self._bden)
         return self._beta_sweep(update_w=True)
+
+
+def _sum_log(Y: np.ndarray, scratch: np.ndarray) -> float:
+    """``sum(log(Y))`` for a C-contiguous Y at or above the beta = 0 floor (``tiny ** (1/3)``),
+    with one log per two cells: the log of the products of the two halves of Y's cells, formed
+    in ``scratch`` (one rounding more per pair); about 1.4x faster. No product can underflow;
+    one that overflows (W H beyond 1e154) makes the sum infinite, and then the cells' logs are
+    summed instead."""
+    y, out = Y.ravel(), scratch.ravel()
+    h = y.size // 2
+    P = np.multiply(y[:h], y[h:2 * h], out=out[:h])
+    total = float(np.log(P, out=P).sum())
+    if y.size % 2:
+        total += float(np.log(y[-1]))
+    if not np.isfinite(total):
+        total = float(np.log(Y, out=scratch).sum())
+    return total
 
 
 def _power(Y: np.ndarray, e: float, out: np.ndarray) -> np.ndarray:
