@@ -217,6 +217,10 @@ def drive_app(path: Path, address: str, args, lines: list) -> None:
                 done = page.get_by_role("heading", name="What the rules suggest")
                 if done.count() and done.is_visible():
                     break
+                if args.app_changes and len(redraws) >= 2 * args.app_changes:
+                    lines.append(f"- app: stopped measuring after {args.app_changes} round trips "
+                                 f"(--app-changes); the sweep was still running")
+                    break
                 if time.perf_counter() - t_run > args.app_timeout:
                     lines.append(f"- app: the sweep did not finish within {args.app_timeout} s; "
                                  f"stopped measuring")
@@ -241,8 +245,9 @@ def drive_app(path: Path, address: str, args, lines: list) -> None:
             page.screenshot(path=str(Path(tempfile.gettempdir()) / "bench_large_rank.png"),
                             full_page=True)
             browser.close()
-        lines.append(f"- app: sweep on the cluster from the Rank page: {elapsed:.0f} s "
-                     f"(until the rules' suggestions were drawn)")
+        if not args.app_changes:
+            lines.append(f"- app: sweep on the cluster from the Rank page: {elapsed:.0f} s "
+                         f"(until the rules' suggestions were drawn)")
         for name, what in (("Data", "drawn and idle"), ("Rank", "live progress drawn")):
             t = np.array([s for n, s in redraws if n == name] or [np.nan])
             lines.append(f"- app: going to {name} while the sweep ran ({what}), {len(t)} times: "
@@ -270,6 +275,10 @@ def main() -> None:
     ap.add_argument("--max-iter", type=int, default=100)
     ap.add_argument("--skip-local", action="store_true")
     ap.add_argument("--skip-app", action="store_true")
+    ap.add_argument("--skip-library", action="store_true",
+                    help="only the app route (the cluster is still started)")
+    ap.add_argument("--app-changes", type=int, default=0,
+                    help="stop the app route after this many Data <-> Rank round trips")
     ap.add_argument("--redraw-every", type=float, default=5.0)
     ap.add_argument("--app-timeout", type=float, default=3600.0)
     ap.add_argument("--keep", metavar="PATH", help="write the .h5ad here and keep it")
@@ -301,7 +310,7 @@ def main() -> None:
     print("\n".join(lines), flush=True)
 
     results = {}
-    if not args.skip_local:
+    if not args.skip_local and not args.skip_library:
         res, secs, peak = sweep(X, args, n_jobs=2)
         results["local"] = res
         lines.append(f"- library, local processes (n_jobs=2): {secs:.0f} s for {res.n_fits} fits "
@@ -311,20 +320,22 @@ def main() -> None:
         print(lines[-1], flush=True)
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                       dashboard_address=None) as cluster, Client(cluster) as client:
-        res, secs, peak = sweep(X, args, executor=client)
-        results["dask"] = res
-        lines.append(f"- library, Dask LocalCluster (2 workers x 1 thread): {secs:.0f} s, peak "
-                     f"RSS of this process {peak:.0f} MB")
-        print(lines[-1], flush=True)
+        if not args.skip_library:
+            res, secs, peak = sweep(X, args, executor=client)
+            results["dask"] = res
+            lines.append(f"- library, Dask LocalCluster (2 workers x 1 thread): {secs:.0f} s, "
+                         f"peak RSS of this process {peak:.0f} MB")
+            print(lines[-1], flush=True)
         if "local" in results:
             same = all(np.array_equal(results["local"].table[c], res.table[c], equal_nan=True)
                        for c in res.table)
             lines.append(f"- local and Dask tables identical: {same}")
             print(lines[-1], flush=True)
-        lines.append("- suggestions: " + "; ".join(f"{s.rule} -> {s.rank}"
-                                                   for s in res.suggestions)
-                     + f" (planted: {args.programs} programs)")
-        print(lines[-1], flush=True)
+        if "dask" in results:
+            lines.append("- suggestions: " + "; ".join(f"{s.rule} -> {s.rank}"
+                                                       for s in res.suggestions)
+                         + f" (planted: {args.programs} programs)")
+            print(lines[-1], flush=True)
         if not args.skip_app:
             drive_app(path, cluster.scheduler_address, args, lines)
             print("\n".join(lines[-4:]), flush=True)

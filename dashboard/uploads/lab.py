@@ -111,9 +111,10 @@ def _categoricals(group, h5py) -> dict:
         node = group.get(col)
         if isinstance(node, h5py.Group) and node.attrs.get("encoding-type") in (
                 "categorical", b"categorical"):
-            cats = np.array(_strings(node["categories"]), dtype=object)
+            # str (not object) arrays: a session file stores them without pickle
+            cats = np.array(_strings(node["categories"]) + ("(missing)",), dtype=str)
             codes = np.asarray(node["codes"][()], dtype=np.int64)
-            out[col] = np.where(codes >= 0, cats[np.clip(codes, 0, None)], "(missing)")
+            out[col] = cats[np.where(codes >= 0, np.clip(codes, 0, len(cats) - 2), -1)]
     return out
 
 

@@ -35,6 +35,20 @@ def test_h5ad_written_by_anndata_sparse_with_labels_and_layers():
     np.testing.assert_allclose(layer.X, ds.X.toarray())
 
 
+def test_an_h5ad_data_set_goes_into_a_session_file_and_back():
+    """Its categorical labels are str arrays (a session file refuses object arrays: no pickle),
+    so a tab with an .h5ad upload survives a reload and can be saved."""
+    from dashboard import sessionfile
+    ds = parse_upload("cells.h5ad", h5ad_bytes("cells_sparse.h5ad")).dataset
+    assert ds.classes.dtype.kind == "U"
+    assert all(a.dtype.kind == "U" for a in ds.extras["label_columns"].values())
+    back = sessionfile.loads(sessionfile.dumps({"ds": ds}))["ds"]
+    assert (back.X != ds.X).nnz == 0 and back.row_labels == ds.row_labels
+    np.testing.assert_array_equal(back.classes, ds.classes)
+    np.testing.assert_array_equal(back.extras["label_columns"]["batch"],
+                                  ds.extras["label_columns"]["batch"])
+
+
 def test_h5ad_dense_matches_the_sparse_one():
     dense = parse_upload("d.h5ad", h5ad_bytes("cells_dense.h5ad")).dataset
     sparse = parse_upload("s.h5ad", h5ad_bytes("cells_sparse.h5ad")).dataset
