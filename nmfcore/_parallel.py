@@ -514,7 +514,7 @@ def _run_dask(fn, tasks, shared, executor, callback, receive) -> TaskRun:
                     scatter(timeout=NO_WORKERS_GRACE)   # waits for workers to come back
                 fut = client.submit(_call_on_dask, fn, shared_f, tasks[i], solvers,
                                     pure=False, retries=DASK_RETRIES)
-            except (OSError, TimeoutError):
+            except (Exception, asyncio.CancelledError):  # noqa: BLE001 - cluster going away
                 return False
             resent[i] += 1
             sent_with[i], futures[i] = gen, fut

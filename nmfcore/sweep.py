@@ -335,6 +335,8 @@ def rank_sweep(X, ranks: Sequence[int], n_restarts: int = 5, random_state=None,
     ValueError
         Bad ``ranks``, ``cv_folds`` or ``cv_fraction``; invalid fit arguments are reported by
         :func:`nmfcore.factorize`.
+    ClusterError
+        The Dask scheduler cannot be reached, or the cluster failed before any fit finished.
 
     Examples
     --------

@@ -40,15 +40,15 @@ def test_restarts_on_a_dask_cluster_from_the_sidebar(page, shot):
             timeout=LONG)
 
         go(page, "Restarts", "Restarts & non-uniqueness")
-        page.get_by_label("Restarts", exact=True).fill("4")
-        page.get_by_label("Iterations per run").fill("200")
+        page.get_by_label("Restarts", exact=True).fill("3")
+        page.get_by_label("Iterations per run").fill("100")
         before = _fits_seen(cluster)
         page.get_by_role("button", name="Run restarts", exact=True).click()
         runs = page.get_by_test_id("stMetric").filter(has_text="Runs")
-        expect(runs).to_contain_text("4 of 4", timeout=LONG)
+        expect(runs).to_contain_text("3 of 3", timeout=LONG)
         idle(page)
         no_exception(page)
-        assert _fits_seen(cluster) - before >= 4        # every fit went through the scheduler
+        assert _fits_seen(cluster) - before >= 3        # every fit went through the scheduler
         shot(page, "restarts-on-dask")
 
         # an address nobody answers on: one sentence in the sidebar, the results stay
@@ -59,7 +59,7 @@ def test_restarts_on_a_dask_cluster_from_the_sidebar(page, shot):
         page.get_by_role("button", name="Run restarts", exact=True).click()
         expect(page.get_by_test_id("stAlertContentError")).to_contain_text(
             "Cannot reach a Dask scheduler", timeout=LONG)
-        expect(runs).to_contain_text("4 of 4")
+        expect(runs).to_contain_text("3 of 3")
         idle(page)
         no_exception(page)
         shot(page, "restarts-dask-unreachable")
