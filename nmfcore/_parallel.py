@@ -499,6 +499,7 @@ def _run_dask(fn, tasks, shared, executor, callback, receive) -> TaskRun:
         index = {f.key: i for i, f in enumerate(futures)}
         sent_with = [gen] * total          # which scatter each task's future depends on
         resent = [0] * total
+        waited = [0]                       # the scatter generation last waited for
         pending = set(range(total))
         # results are fetched as each task finishes (a later fetch could wait for ever on
         # data that died with its worker); errors and cancellations come back as values
@@ -507,7 +508,12 @@ def _run_dask(fn, tasks, shared, executor, callback, receive) -> TaskRun:
 
         def resend(i) -> bool:
             """Submit task ``i`` again (scattering the data anew once per wave of drops)."""
-            if resent[i] >= DASK_RESUBMITS or client.status != "running":
+            if resent[i] >= DASK_RESUBMITS:
+                return False
+            if sent_with[i] == gen and waited[0] != gen:
+                waited[0] = gen    # once per wave: a scheduler going away says so meanwhile
+                time.sleep(0.5)
+            if client.status != "running":
                 return False
             try:
                 if sent_with[i] == gen:

@@ -19,7 +19,7 @@ def local_cluster(n_workers=2, processes=True, **config):
         warnings.simplefilter("ignore")
         cluster = distributed.LocalCluster(n_workers=n_workers, threads_per_worker=1,
                                            processes=processes, dashboard_address=None,
-                                           **({"host": "127.0.0.1"} if processes else {}))
+                                           host="127.0.0.1", protocol="tcp")
     try:
         yield cluster
     finally:

@@ -142,7 +142,7 @@ def test_a_cluster_lost_mid_sweep_keeps_the_finished_ranks(app_test, monkeypatch
 
     monkeypatch.setenv("NMF_EXPLORER_DEMO", "planted")
     at = app_test.run()
-    with local_cluster() as cl:
+    with local_cluster(n_workers=1, processes=False) as cl:
         _connect(at, cl.scheduler_address)
         at.switch_page("app_pages/rank.py").run()
         at.slider(key="rank_range").set_value((2, 5))
@@ -172,7 +172,7 @@ def test_a_cluster_lost_mid_restarts_keeps_the_finished_runs(app_test, monkeypat
 
     monkeypatch.setenv("NMF_EXPLORER_DEMO", "planted")
     at = app_test.run()
-    with local_cluster() as cl:
+    with local_cluster(n_workers=1, processes=False) as cl:
         _connect(at, cl.scheduler_address)
         at.switch_page(RESTARTS).run()
         at.number_input(key="rst_n").set_value(12)
