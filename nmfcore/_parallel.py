@@ -441,7 +441,11 @@ def _failure(fut, out) -> BaseException | None:
 def _worker_count(client) -> int | None:
     """Workers the scheduler knows now, or None when it cannot be asked."""
     try:
-        return len(client.scheduler_info(n_workers=-1).get("workers", {}))
+        try:
+            info = client.scheduler_info(n_workers=-1)
+        except TypeError:          # distributed before n_workers= (all workers anyway)
+            info = client.scheduler_info()
+        return len(info.get("workers", {}))
     except Exception:  # noqa: BLE001 - a scheduler that does not answer
         return None
 
@@ -539,7 +543,7 @@ def _run_dask(fn, tasks, shared, executor, callback, receive) -> TaskRun:
                 if now - last_look >= 1.0:         # a cluster without workers never finishes
                     last_look = now
                     n_workers = _worker_count(client)
-                    if n_workers:
+                    if n_workers is None or n_workers > 0:     # None: could not ask
                         idle_since = None
                     elif idle_since is None:
                         idle_since = now
