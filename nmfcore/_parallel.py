@@ -404,9 +404,9 @@ def _run_pool(fn, tasks, shared, workers, callback, receive) -> TaskRun:
             pool.shutdown(wait=True)
 
 
-_KILLED = "a worker died while running them (the scheduler retried them on other workers)"
+_KILLED = "a worker died while running them, on every worker the scheduler tried"
 _SCHEDULER_LOST = "the connection to the Dask scheduler was lost"
-_DROPPED = "the cluster dropped them (their workers and the data they needed went away)"
+_DROPPED = "the cluster dropped them when their workers and the data they needed went away"
 
 
 def _dask_loss(distributed, exc: BaseException) -> str | None:
@@ -574,8 +574,9 @@ def _run_dask(fn, tasks, shared, executor, callback, receive) -> TaskRun:
                     client.cancel(futures)
                     return outcome(cancelled=True)
         if lost and done == 0:
-            raise ClusterError(f"No task finished: {outcome().reason}. Check the cluster "
-                               "(or switch to local processes) and run again.")
+            raise ClusterError(f"No task finished on the Dask cluster because "
+                               f"{outcome().reason}: check the cluster (or switch to local "
+                               "processes) and run again.")
         return outcome()
     except BaseException:
         if futures:
