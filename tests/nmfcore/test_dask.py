@@ -152,6 +152,10 @@ def test_a_task_that_keeps_killing_workers_is_reported_not_raised():
     tasks = [0, 1, 2, -1, 4, 5]
     with local_cluster(allowed_failures=0) as lc, Client(lc) as c:
         run = run_tasks(double_or_die, tasks, executor=c)
+        # nothing finished at all: one sentence, not a result without results
+        with pytest.raises(nmfcore.ClusterError, match="No task finished on the Dask cluster "
+                           "because a worker died .*: check the cluster"):
+            run_tasks(double_or_die, [-1], executor=c)
     # a task that happened to be queued on the dying worker may share its fate (Dask counts
     # it as suspicious too)
     assert 3 in run.lost and "worker died" in run.reason
