@@ -12,7 +12,7 @@ from typing import Any, Callable
 
 import streamlit as st
 
-from nmfcore import HISTORY_KEYS
+from nmfcore import HISTORY_KEYS, ClusterError
 
 
 class Stopped(Exception):
@@ -60,6 +60,8 @@ class Job:
             self.result = self._target(self)
         except Stopped as exc:
             self.stopped, self.result = True, exc.partial
+        except ClusterError as exc:     # Dask scheduler unreachable or lost before any result
+            self.error = str(exc)
         except ValueError as exc:       # nmfcore input errors: readable messages
             if self.stop_requested:     # e.g. stopped before a single restart finished
                 self.stopped = True
@@ -163,7 +165,10 @@ def report(job: Job | None) -> bool:
     if job.error:
         st.error(job.error, icon=":material/error:")
         return False
-    if job.stopped:
+    notice = getattr(job.result, "notice", None)   # partial for another reason (cluster lost)
+    if job.stopped and notice:
+        st.warning(notice, icon=":material/cloud_off:")
+    elif job.stopped:
         st.warning("Stopped on request: the results below are what was computed up to then "
                    "(not cached).", icon=":material/pause_circle:")
     return job.result is not None

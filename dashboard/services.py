@@ -233,6 +233,7 @@ class RestartsOutcome:
     H_best: np.ndarray
     n_requested: int
     statuses: dict = None      # status -> number of fits ("converged", "stalled", "max_iter")
+    notice: str | None = None  # why only some runs finished, when it was not Stop (cluster lost)
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -253,8 +254,11 @@ def _restarts(key: str, settings: dict, _X, _labels=None, _callback=None,
         reference=int(res.reference), seeds=np.array(res.seeds),
         W_best=np.array(res.fits[best].W), H_best=np.array(res.fits[best].H),
         n_requested=int(res.n_requested), statuses=res.statuses)
-    if res.cancelled:
-        raise Stopped(out)
+    if res.lost:
+        out.notice = cluster_notice(res.reason, res.n_fits, res.n_requested, "runs",
+                                    f"the page shows the {res.n_fits} that finished")
+    if res.cancelled or res.lost:
+        raise Stopped(out)       # partial: never cached
     return out
 
 
@@ -269,6 +273,28 @@ def start_restarts(ds: Dataset, key: str, settings: dict) -> Job:
                          _n_jobs=n_jobs, _executor=executor)
     executor = compute.executor()        # read here: the job's thread has no session
     return Job("restarts", settings, target, key).start()
+
+
+def rank_list(ranks) -> str:
+    """``[2, 3, 4, 5, 8]`` -> ``"2–5, 8"``."""
+    out, ranks = [], sorted(int(r) for r in ranks)
+    i = 0
+    while i < len(ranks):
+        j = i
+        while j + 1 < len(ranks) and ranks[j + 1] == ranks[j] + 1:
+            j += 1
+        out.append(str(ranks[i]) if i == j else f"{ranks[i]}–{ranks[j]}")
+        i = j + 1
+    return ", ".join(out)
+
+
+def cluster_notice(reason: str | None, done: int, total: int, unit: str, kept: str) -> str:
+    """The one sentence for a run the Dask cluster cut short (what happened, what is kept,
+    what to do); the sidebar's cluster status is asked again."""
+    compute.cluster_info.clear()
+    return (f"The Dask cluster failed after {done} of {total} {unit} ({reason or 'lost'}); "
+            f"{kept}. Check the cluster under Compute in the sidebar and run again for the "
+            "rest.")
 
 
 def pooled_consensus(C, order, labels=None) -> tuple | None:
@@ -289,6 +315,8 @@ class SweepOutcome:
     consensus: dict            # rank -> (pooled reordered matrix, labels)
     n_fits: int
     n_unconverged: int = 0     # restart fits that did not reach a stationary point
+    unfinished: list = None    # ranks asked for but not in the table (stopped or lost)
+    notice: str | None = None  # why some ranks are missing, when it was not Stop (cluster lost)
 
 
 @st.cache_data(max_entries=6, show_spinner=False)
@@ -306,9 +334,16 @@ def _sweep(key: str, settings: dict, _X, _labels=None, _callback=None,
                       "criterion": s.criterion} for s in res.suggestions],
         consensus={int(r): pooled_consensus(C, res.orders[r], _labels)
                    for r, C in res.consensus.items() if C is not None},
-        n_fits=int(res.n_fits), n_unconverged=int(res.n_unconverged))
-    if res.cancelled:
-        raise Stopped(out)
+        n_fits=int(res.n_fits), n_unconverged=int(res.n_unconverged),
+        unfinished=list(res.unfinished))
+    if res.lost:
+        kept = (f"the table shows the finished rank{'s' if len(res.ranks) > 1 else ''} "
+                f"{rank_list(res.ranks)} (not finished: {rank_list(res.unfinished)})"
+                if res.ranks else
+                "no rank had all its fits finished")
+        out.notice = cluster_notice(res.reason, res.n_done, res.n_fits, "fits", kept)
+    if res.cancelled or res.lost:
+        raise Stopped(out)       # partial: never cached
     return out
 
 

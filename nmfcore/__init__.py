@@ -38,6 +38,7 @@ from .metrics import (purity, entropy, adjusted_rand_index, silhouette_samples, 
 from ._restarts import restarts, RestartsResult, holdout_mask
 from .sweep import rank_sweep, SweepResult, RankSuggestion
 from .criteria import CRITERIA as RANK_CRITERIA, Criterion
+from ._parallel import ClusterError
 
 __all__ += [
     "normalize_factors", "align_components", "align_fit", "component_similarity",
@@ -47,7 +48,7 @@ __all__ += [
     "purity", "entropy", "adjusted_rand_index", "silhouette_samples", "silhouette_score",
     "hoyer_sparsity", "explained_variance", "relative_error", "feature_programs",
     "restarts", "RestartsResult", "holdout_mask", "rank_sweep", "SweepResult", "RankSuggestion",
-    "RANK_CRITERIA", "Criterion",
+    "RANK_CRITERIA", "Criterion", "ClusterError",
 ]
 
 # working with a fit: new samples, names, sample map, topics, edits

@@ -29,20 +29,55 @@ Cancellation: when the progress callback returns a truthy value, pending tasks a
 a local pool is shut down and its worker processes terminated (running fits stop at once);
 Dask futures are cancelled (Dask cannot interrupt a task already running on a worker: such a
 fit finishes there and its result is dropped).
+
+Cluster failures (Dask only): a task whose worker dies is rescheduled on another worker by the
+scheduler itself (up to ``distributed.scheduler.allowed-failures`` times, default 3), a task
+that raises is tried :data:`DASK_RETRIES` more times (``retries=`` on submit), and a task the
+cluster drops because the shared data died with its workers (scattered data cannot be
+recomputed) is sent again with the data scattered anew (:data:`DASK_RESUBMITS`). When that
+is not enough (the task killed its workers every time, the connection to the scheduler is
+lost, or the cluster has had no worker for :data:`NO_WORKERS_GRACE` seconds) the run does not
+raise: it returns the finished results with the lost tasks' indices in ``TaskRun.lost`` and a
+clause saying why in ``TaskRun.reason``. Only when nothing at all finished is
+:class:`ClusterError` raised. An exception raised by the task's own code (e.g. a ``ValueError``
+for a bad option) still propagates as on the local paths.
+
+Solvers added with ``register_solver`` travel with every Dask task (pickled by reference, a
+few bytes) and are registered on the worker the first time it sees them, as local pool workers
+register them in their initializer.
 """
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures as cf
 import multiprocessing as mp
 import os
 import pickle
 import threading
+import time
 from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["run_tasks", "TaskRun", "resolve_n_jobs"]
+__all__ = ["run_tasks", "TaskRun", "resolve_n_jobs", "ClusterError"]
+
+#: A task that raises on a Dask worker is tried this many more times before the error counts.
+DASK_RETRIES = 1
+#: A Dask task the cluster dropped (e.g. every worker holding the shared data died) is sent
+#: again, with the shared data scattered anew, at most this many times.
+DASK_RESUBMITS = 2
+#: A Dask run gives up (keeping what finished) after the cluster had no worker this long (s).
+NO_WORKERS_GRACE = 30.0
+#: Seconds to wait for a scheduler address to answer before reporting it unreachable.
+CONNECT_TIMEOUT = 10.0
+_POLL = 0.05
+
+
+class ClusterError(ConnectionError):
+    """The Dask cluster could not be used: unreachable, or lost before any task finished.
+
+    The message is one sentence saying what happened and what to do."""
 
 _THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
                "BLIS_NUM_THREADS", "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
@@ -96,11 +131,19 @@ class TaskRun:
         Number of finished tasks.
     cancelled : bool
         True if the callback asked to stop before all tasks finished.
+    lost : tuple of int
+        Indices of the tasks that did not finish because the Dask cluster failed (see the
+        module notes); empty on the local paths and after a plain Stop.
+    reason : str or None
+        Why they were lost, as a clause (e.g. ``"the connection to the Dask scheduler was
+        lost"``); None when nothing was lost.
     """
 
     results: list
     n_done: int
     cancelled: bool
+    lost: tuple = ()
+    reason: str | None = None
 
 
 def resolve_n_jobs(n_jobs: int | None) -> int:
@@ -138,6 +181,36 @@ def _registered_solvers() -> list[bytes]:
     return out
 
 
+_SEEN_SOLVERS: set = set()
+_SOLVER_LOCK = threading.Lock()
+
+
+def _register_solvers(solvers: Sequence[bytes]) -> None:
+    """Register the pickled solver classes this process does not know yet (each blob once)."""
+    new = [b for b in solvers if b not in _SEEN_SOLVERS]
+    if not new:
+        return
+    from .solvers import SOLVERS, register_solver
+    with _SOLVER_LOCK:
+        for data in new:
+            if data in _SEEN_SOLVERS:
+                continue
+            _SEEN_SOLVERS.add(data)
+            try:
+                cls = pickle.loads(data)
+            except Exception:   # noqa: BLE001 - not importable here: its tasks say "unknown solver"
+                continue
+            if cls.name not in SOLVERS:
+                register_solver(cls)
+
+
+def _call_on_dask(fn: Callable, shared: Any, task: Any, solvers: Sequence[bytes] = ()) -> Any:
+    """A task on a Dask worker: register the client's added solvers (first time only), then
+    run it under :func:`single_blas_thread`."""
+    _register_solvers(solvers)
+    return _call_limited(fn, shared, task)
+
+
 def _init_worker(blob: bytes, solvers: Sequence[bytes] = ()) -> None:
     """Pool initializer: cap BLAS threads, register the parent's added solvers, then unpickle
     and store the shared data.
@@ -156,14 +229,7 @@ def _init_worker(blob: bytes, solvers: Sequence[bytes] = ()) -> None:
     from .result import ConvergenceWarning
     # a worker's stderr is nobody's console; each result's ``status`` says it hit max_iter
     warnings.simplefilter("ignore", ConvergenceWarning)
-    from .solvers import SOLVERS, register_solver
-    for data in solvers:
-        try:
-            cls = pickle.loads(data)
-        except Exception:   # noqa: BLE001 - not importable here: its tasks say "unknown solver"
-            continue
-        if cls.name not in SOLVERS:
-            register_solver(cls)
+    _register_solvers(solvers)
     _WORKER_SHARED = pickle.loads(blob)
 
 
@@ -216,10 +282,14 @@ def run_tasks(fn: Callable[[Any, Any], Any], tasks: Sequence, *, shared: Any = N
     Returns
     -------
     TaskRun
-        Results in task order (``None`` where not finished) and the cancelled flag.
+        Results in task order (``None`` where not finished), the cancelled flag, and on Dask
+        the tasks lost to a cluster failure with the reason (finished results are kept).
 
     Raises
     ------
+    ClusterError
+        Dask only: the scheduler cannot be reached, or the cluster failed before any task
+        finished.
     Exception
         The first exception raised by a task, after the other tasks were cancelled.
     """
@@ -334,32 +404,186 @@ def _run_pool(fn, tasks, shared, workers, callback, receive) -> TaskRun:
             pool.shutdown(wait=True)
 
 
+_KILLED = "a worker died while running them, on every worker the scheduler tried"
+_SCHEDULER_LOST = "the connection to the Dask scheduler was lost"
+_DROPPED = "the cluster dropped them when their workers and the data they needed went away"
+
+
+def _dask_loss(distributed, exc: BaseException) -> str | None:
+    """The reason clause when ``exc`` (from ``future.result()``) means the cluster lost the
+    task, or None when it is the task's own error."""
+    killed = getattr(distributed, "KilledWorker", ())
+    if killed and isinstance(exc, killed):
+        return _KILLED
+    cancelled = tuple(t for t in (getattr(distributed.client, "FutureCancelledError", None),
+                                  getattr(distributed.utils, "CancelledError", None),
+                                  cf.CancelledError) if t is not None)
+    if isinstance(exc, cancelled):
+        if "scheduler" in str(getattr(exc, "reason", "")):
+            return _SCHEDULER_LOST
+        return _DROPPED
+    if isinstance(exc, (OSError, TimeoutError)):   # CommClosedError is an OSError
+        return _SCHEDULER_LOST
+    return None
+
+
+def _failure(fut, out) -> BaseException | None:
+    """The exception an ``as_completed(..., with_results=True, raise_errors=False)`` entry
+    stands for, or None when ``out`` is the task's result."""
+    if isinstance(out, (cf.CancelledError, asyncio.CancelledError)):
+        return out
+    if fut.status == "error" and isinstance(out, tuple) and len(out) == 3 \
+            and isinstance(out[1], BaseException):
+        return out[1].with_traceback(out[2])
+    return None
+
+
+def _worker_count(client) -> int | None:
+    """Workers the scheduler knows now, or None when it cannot be asked."""
+    try:
+        try:
+            info = client.scheduler_info(n_workers=-1)
+        except TypeError:          # distributed before n_workers= (all workers anyway)
+            info = client.scheduler_info()
+        return len(info.get("workers", {}))
+    except Exception:  # noqa: BLE001 - a scheduler that does not answer
+        return None
+
+
+def _connect(distributed, address: str):
+    try:
+        return distributed.Client(address, timeout=CONNECT_TIMEOUT)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise ClusterError(
+            f"Cannot reach a Dask scheduler at {address} ({type(exc).__name__}): check the "
+            "address and that the scheduler runs, or run on local processes.") from exc
+
+
 def _run_dask(fn, tasks, shared, executor, callback, receive) -> TaskRun:
     distributed = _import_distributed()
+    import distributed.client  # noqa: F401 - FutureCancelledError
+    import distributed.utils  # noqa: F401
     receive = receive or _identity
     own = isinstance(executor, str)
-    client = distributed.Client(executor) if own else executor
+    client = _connect(distributed, executor) if own else executor
+    total = len(tasks)
+    results: list = [None] * total
+    lost: dict[int, str] = {}
+    done = 0
     futures = []
-    try:
+
+    def outcome(cancelled=False) -> TaskRun:
+        reason = None
+        if lost:
+            gone = client.status not in ("running", "newly-created")
+            reasons = {_SCHEDULER_LOST if gone and r == _DROPPED else r for r in lost.values()}
+            reason = "; ".join(sorted(reasons))
+        return TaskRun(results, done, cancelled, tuple(sorted(lost)), reason)
+
+    shared_f, gen = None, 0
+
+    def scatter(**timeout):
+        nonlocal shared_f, gen
         # one future for the whole object (a scattered dict would become one key per entry,
         # shared by name across calls); hash=False gives every call its own key
-        shared_f = (client.scatter([shared], broadcast=True, hash=False)[0]
+        shared_f = (client.scatter([shared], broadcast=True, hash=False, **timeout)[0]
                     if shared is not None else None)
-        futures = [client.submit(_call_limited, fn, shared_f, t, pure=False) for t in tasks]
+        gen += 1
+
+    try:
+        try:
+            scatter()
+            solvers = _registered_solvers()
+            futures = [client.submit(_call_on_dask, fn, shared_f, t, solvers, pure=False,
+                                     retries=DASK_RETRIES) for t in tasks]
+        except (OSError, TimeoutError) as exc:
+            raise ClusterError("The connection to the Dask scheduler was lost before the tasks "
+                               f"were sent ({type(exc).__name__}): check the cluster and run "
+                               "again.") from exc
         index = {f.key: i for i, f in enumerate(futures)}
-        results: list = [None] * len(tasks)
-        done = 0
-        for fut in distributed.as_completed(futures):
-            results[index[fut.key]] = receive(fut.result())
-            done += 1
-            if callback is not None and callback(done, len(tasks), results[index[fut.key]]) \
-                    and done < len(tasks):
-                client.cancel(futures)
-                return TaskRun(results, done, True)
-        return TaskRun(results, done, False)
+        sent_with = [gen] * total          # which scatter each task's future depends on
+        resent = [0] * total
+        waited = [0]                       # the scatter generation last waited for
+        pending = set(range(total))
+        # results are fetched as each task finishes (a later fetch could wait for ever on
+        # data that died with its worker); errors and cancellations come back as values
+        ac = distributed.as_completed(futures, with_results=True, raise_errors=False)
+        idle_since, last_look = None, time.monotonic()
+
+        def resend(i) -> bool:
+            """Submit task ``i`` again (scattering the data anew once per wave of drops)."""
+            if resent[i] >= DASK_RESUBMITS:
+                return False
+            if sent_with[i] == gen and waited[0] != gen:
+                waited[0] = gen    # once per wave: a scheduler going away says so meanwhile
+                time.sleep(0.5)
+            if client.status != "running":
+                return False
+            try:
+                if sent_with[i] == gen:
+                    scatter(timeout=NO_WORKERS_GRACE)   # waits for workers to come back
+                fut = client.submit(_call_on_dask, fn, shared_f, tasks[i], solvers,
+                                    pure=False, retries=DASK_RETRIES)
+            except (Exception, asyncio.CancelledError):  # noqa: BLE001 - cluster going away
+                return False
+            resent[i] += 1
+            sent_with[i], futures[i] = gen, fut
+            index[fut.key] = i
+            pending.add(i)
+            ac.add(fut)
+            return True
+
+        while not ac.is_empty():
+            batch = ac.next_batch(block=False)
+            if not batch:
+                now = time.monotonic()
+                if client.status not in ("running", "newly-created"):   # scheduler gone
+                    lost.update({i: _SCHEDULER_LOST for i in pending})
+                    break
+                if now - last_look >= 1.0:         # a cluster without workers never finishes
+                    last_look = now
+                    n_workers = _worker_count(client)
+                    if n_workers is None or n_workers > 0:     # None: could not ask
+                        idle_since = None
+                    elif idle_since is None:
+                        idle_since = now
+                    elif now - idle_since >= NO_WORKERS_GRACE:
+                        client.cancel([futures[i] for i in pending])
+                        why = f"the cluster had no workers for {NO_WORKERS_GRACE:g} s"
+                        lost.update({i: why for i in pending})
+                        break
+                time.sleep(_POLL)
+                continue
+            for fut, out in batch:
+                i = index.pop(fut.key)
+                pending.discard(i)
+                exc = _failure(fut, out)
+                if exc is not None:
+                    why = _dask_loss(distributed, exc)
+                    if why is None:           # the task's own error: as on the local paths
+                        raise exc
+                    if why == _DROPPED and resend(i):
+                        continue
+                    lost[i] = why
+                    continue
+                fut.release()        # the scheduler forgets it: a dying worker cannot lose it
+                results[i] = receive(out)
+                done += 1
+                if callback is not None and callback(done, total, results[i]) \
+                        and done < total:
+                    client.cancel(futures)
+                    return outcome(cancelled=True)
+        if lost and done == 0:
+            raise ClusterError(f"No task finished on the Dask cluster because "
+                               f"{outcome().reason}: check the cluster (or switch to local "
+                               "processes) and run again.")
+        return outcome()
     except BaseException:
         if futures:
-            client.cancel(futures)
+            try:
+                client.cancel(futures)
+            except Exception:  # noqa: BLE001 - the scheduler may be gone already
+                pass
         raise
     finally:
         if own:

@@ -171,6 +171,12 @@ class RestartsResult:
         True if the progress callback stopped the run; the fields then cover the finished fits.
     n_requested : int
         Number of restarts asked for.
+    lost : int
+        Fits that did not finish because the Dask cluster failed (scheduler lost, worker
+        killed beyond Dask's retries); the fields then cover the finished fits.
+    reason : str or None
+        Why those fits were lost (a clause such as ``"the connection to the Dask scheduler
+        was lost"``); None when none was.
     params : dict
         The arguments of the call (``fit_kw`` included) to reproduce it.
     """
@@ -192,6 +198,13 @@ class RestartsResult:
     cancelled: bool = False
     n_requested: int = 0
     params: dict = field(default_factory=dict)
+    lost: int = 0
+    reason: str | None = None
+
+    @property
+    def partial(self) -> bool:
+        """True when fewer fits finished than were asked for (Stop, or a cluster failure)."""
+        return self.n_fits < self.n_requested
 
     @cached_property
     def _consensus(self) -> dict:
@@ -263,7 +276,8 @@ class RestartsResult:
 
 def summarize_fits(fits, *, reference: Any = "best", consensus: Any = "auto",
                    seeds=None, root: int = 0, cancelled: bool = False,
-                   n_requested: int | None = None, params: dict | None = None) -> RestartsResult:
+                   n_requested: int | None = None, params: dict | None = None,
+                   lost: int = 0, reason: str | None = None) -> RestartsResult:
     """Normalise, align and summarise fits of the same rank into a :class:`RestartsResult`.
 
     Parameters
@@ -275,7 +289,7 @@ def summarize_fits(fits, *, reference: Any = "best", consensus: Any = "auto",
     consensus : "auto" or bool, default="auto"
         Make the consensus matrix available (computed lazily); "auto" does so for at most
         :data:`CONSENSUS_MAX_SAMPLES` samples.
-    seeds, root, cancelled, n_requested, params
+    seeds, root, cancelled, n_requested, params, lost, reason
         Stored as they are in the result.
 
     Returns
@@ -315,7 +329,8 @@ def summarize_fits(fits, *, reference: Any = "best", consensus: Any = "auto",
         similarity_min=sim[others].min(axis=0), losses=losses,
         rel_errors=np.array([f.rel_error for f in fits]), labels=labels,
         build_consensus=build, cancelled=cancelled,
-        n_requested=len(fits) if n_requested is None else n_requested, params=params or {})
+        n_requested=len(fits) if n_requested is None else n_requested, params=params or {},
+        lost=int(lost), reason=reason)
 
 
 def restart_kwargs(fit_kw: dict, n_restarts: int) -> dict:
@@ -353,7 +368,9 @@ def restarts(X, rank: int, n_restarts: int = 10, random_state=None, n_jobs: int 
     callback : callable or None, default=None
         ``callback(n_done, n_total, result)`` after each finished fit (in completion order). A
         truthy return value cancels the remaining fits: the result then covers the finished
-        fits and has ``cancelled=True`` (no exception is raised).
+        fits and has ``cancelled=True`` (no exception is raised). On a Dask cluster that fails
+        mid-run (scheduler lost, a worker killed beyond Dask's own retries) the result also
+        covers the finished fits, with ``lost`` and ``reason`` set.
     reference : "best", int or ndarray of shape (rank, n_features), default="best"
         What the components are aligned to: the fit with the lowest final loss, the fit with
         that index, or given components (e.g. from an earlier run).
@@ -377,6 +394,8 @@ def restarts(X, rank: int, n_restarts: int = 10, random_state=None, n_jobs: int 
     ValueError
         Invalid ``n_restarts``, ``random_state`` or ``reference``; invalid fit arguments are
         reported by :func:`nmfcore.factorize` (raised from the first failing fit).
+    ClusterError
+        The Dask scheduler cannot be reached, or the cluster failed before any fit finished.
 
     Examples
     --------
@@ -405,4 +424,5 @@ def restarts(X, rank: int, n_restarts: int = 10, random_state=None, n_jobs: int 
               "reference": reference if isinstance(reference, (str, int)) else "array", **kw}
     return summarize_fits([run.results[i] for i in done], reference=reference,
                           consensus=consensus, seeds=[seeds[i] for i in done], root=root,
-                          cancelled=run.cancelled, n_requested=int(n_restarts), params=params)
+                          cancelled=run.cancelled, n_requested=int(n_restarts), params=params,
+                          lost=len(run.lost), reason=run.reason)

@@ -106,6 +106,14 @@ class SweepResult:
         Number of fits the full sweep needs (progress total).
     params : dict
         Arguments of the call.
+    n_done : int
+        Fits that finished (``n_fits`` unless stopped or lost).
+    lost : int
+        Fits that did not finish because the Dask cluster failed (scheduler lost, a worker
+        killed beyond Dask's own retries); the table then holds the ranks whose fits all
+        finished and :attr:`unfinished` names the others.
+    reason : str or None
+        Why those fits were lost (a clause); None when none was.
     """
 
     table: dict
@@ -116,10 +124,25 @@ class SweepResult:
     cancelled: bool = False
     n_fits: int = 0
     params: dict = field(default_factory=dict)
+    n_done: int = 0
+    lost: int = 0
+    reason: str | None = None
 
     @property
     def ranks(self) -> list[int]:
         return [int(r) for r in self.table["rank"]]
+
+    @property
+    def unfinished(self) -> list[int]:
+        """Ranks asked for that are not in the table (stopped or lost before all their fits
+        finished)."""
+        done = set(self.ranks)
+        return [int(r) for r in self.params.get("ranks", ()) if int(r) not in done]
+
+    @property
+    def partial(self) -> bool:
+        """True when some asked-for rank is missing from the table (Stop or cluster failure)."""
+        return bool(self.unfinished)
 
     @property
     def n_unconverged(self) -> int:
@@ -382,7 +405,8 @@ def rank_sweep(X, ranks: Sequence[int], n_restarts: int = 5, random_state=None,
     callback : callable or None, default=None
         ``callback(n_done, n_total, result)`` after each finished fit (``result.rank`` tells
         the rank). A truthy return cancels: the sweep returns the completed ranks with
-        ``cancelled=True`` (it does not raise).
+        ``cancelled=True`` (it does not raise). A Dask cluster that fails mid-sweep also gives
+        the completed ranks, with ``lost``, ``reason`` and ``unfinished`` set.
     **fit_kw
         Passed to :func:`nmfcore.factorize` (``solver``, ``loss``, ``max_iter``, ``tol`` ...).
 
@@ -397,6 +421,8 @@ def rank_sweep(X, ranks: Sequence[int], n_restarts: int = 5, random_state=None,
     ValueError
         Bad ``ranks``, ``cv_folds`` or ``cv_fraction``; invalid fit arguments are reported by
         :func:`nmfcore.factorize`.
+    ClusterError
+        The Dask scheduler cannot be reached, or the cluster failed before any fit finished.
 
     Examples
     --------
@@ -550,4 +576,5 @@ def _assemble(X, ranks, tasks, run, root, Xd, observed, shared, cv_fraction, par
         a.flags.writeable = False
     return SweepResult(table=cols, suggestions=_suggest(cols) if complete else (),
                        restarts=rest, cv_errors=cv_errors, random_state=root,
-                       cancelled=run.cancelled, n_fits=len(tasks), params=params)
+                       cancelled=run.cancelled, n_fits=len(tasks), params=params,
+                       n_done=run.n_done, lost=len(run.lost), reason=run.reason)

@@ -67,7 +67,8 @@ if not jobs.report(job):
 out = job.result
 ranks = out.table.get("rank", [])
 if len(ranks) == 0:
-    st.info("No rank finished before the sweep was stopped.")
+    if not out.notice:       # a lost cluster's notice already said so
+        st.info("No rank finished before the sweep was stopped.")
     st.stop()
 if out.n_unconverged:
     st.warning(f"{out.n_unconverged} of the restart fits stopped before converging (at "

@@ -108,3 +108,82 @@ def test_stop_cancels_the_clusters_tasks(monkeypatch, cluster):
                 break
             time.sleep(0.1)
         assert c.run_on_scheduler(busy) == 0       # no task left running
+
+
+# ------------------------------------------------------------------ cluster lost mid-run
+def _close_after(cluster, n_finished: int, timeout: float = 60):
+    """A thread that closes ``cluster`` once its scheduler has finished ``n_finished`` fits."""
+    import threading
+    import time
+
+    def finished() -> int:
+        log = list(cluster.scheduler.transition_log)
+        return sum(1 for e in log if "_call_on_dask" in str(e[0]) and e[2] == "memory")
+
+    def watch():
+        deadline = time.monotonic() + timeout
+        while finished() < n_finished and time.monotonic() < deadline:
+            time.sleep(0.02)
+        cluster.close()
+
+    t = threading.Thread(target=watch, daemon=True)
+    t.start()
+    return t
+
+
+def _connect(at, address):
+    at.sidebar.radio(key=compute.MODE).set_value(compute.DASK).run()
+    at.sidebar.text_input(key=compute.ADDRESS).set_value(address).run()
+    assert any("connected" in c.value for c in at.sidebar.caption)
+
+
+def test_a_cluster_lost_mid_sweep_keeps_the_finished_ranks(app_test, monkeypatch):
+    from dask_kit import local_cluster
+
+    monkeypatch.setenv("NMF_EXPLORER_DEMO", "planted")
+    at = app_test.run()
+    with local_cluster(n_workers=1, processes=False) as cl:
+        _connect(at, cl.scheduler_address)
+        at.switch_page("app_pages/rank.py").run()
+        at.slider(key="rank_range").set_value((2, 5))
+        at.number_input(key="rank_restarts").set_value(2)
+        at.number_input(key="rank_iter").set_value(400)
+        watcher = _close_after(cl, 6)
+        at.button(key="FormSubmitter:rank_form-Run sweep").click().run()
+        watcher.join(30)
+    assert not at.exception and not at.error
+    notice = [w.value for w in at.warning if "Dask cluster failed" in w.value]
+    assert len(notice) == 1, [w.value for w in at.warning]
+    assert "of 20 fits" in notice[0] and "run again for the rest" in notice[0]
+    assert "not finished:" in notice[0] or "no rank had all its fits" in notice[0]
+    charts = len(at.get("plotly_chart"))
+    # the page stays usable and keeps what finished: the sidebar now says the cluster is
+    # gone, and Run says so instead of throwing the partial table away
+    at.button(key="FormSubmitter:rank_form-Run sweep").click().run()
+    assert not at.exception
+    assert any("Cannot reach a Dask scheduler" in w.value for w in at.sidebar.warning)
+    assert any("Cannot reach a Dask scheduler" in e.value for e in at.error)
+    assert any("Dask cluster failed" in w.value for w in at.warning)
+    assert len(at.get("plotly_chart")) == charts
+
+
+def test_a_cluster_lost_mid_restarts_keeps_the_finished_runs(app_test, monkeypatch):
+    from dask_kit import local_cluster
+
+    monkeypatch.setenv("NMF_EXPLORER_DEMO", "planted")
+    at = app_test.run()
+    with local_cluster(n_workers=1, processes=False) as cl:
+        _connect(at, cl.scheduler_address)
+        at.switch_page(RESTARTS).run()
+        at.number_input(key="rst_n").set_value(12)
+        at.number_input(key="rst_iter").set_value(1500)
+        watcher = _close_after(cl, 3)
+        at.button(key="FormSubmitter:rst_form-Run restarts").click().run()
+        watcher.join(30)
+    assert not at.exception and not at.error
+    notice = [w.value for w in at.warning if "Dask cluster failed" in w.value]
+    assert len(notice) == 1 and "of 12 runs" in notice[0], [w.value for w in at.warning]
+    runs = [m for m in at.metric if m.label == "Runs"][0].value
+    done = int(runs.split()[0])
+    assert 3 <= done < 12 and runs.endswith("of 12")
+    assert f"the page shows the {done} that finished" in notice[0]
