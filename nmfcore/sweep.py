@@ -462,29 +462,40 @@ def rank_sweep(X, ranks: Sequence[int], n_restarts: int = 5, random_state=None,
         shared["Xs"] = np.nan_to_num(Xs, nan=0.0)
         shared["observed_s"] = obs_s
     cv_kw = _cv_kwargs({k: v for k, v in kw.items() if k not in ("mask", "missing")})
-    tasks = []
-    for r in ranks:
-        rank_seed = _derive(root, r, 0)
-        tasks += [FitTask("X", r, s, kw, tag=("fit", r, i))
-                  for i, s in enumerate(spawn_seeds(rank_seed, n_restarts)[1])]
-        tasks += [FitTask("Xd", r, _derive(root, r, 1, f), cv_kw,
-                          holdout=(cv_fraction, _derive(root, 1, f)), tag=("cv", r, f))
-                  for f in range(cv_folds)]
-        if shuffle_baseline:
-            s_kw = {k: v for k, v in kw.items() if k not in ("mask", "missing")}
-            if obs_s is not None:
-                s_kw["mask"] = obs_s
-            tasks.append(FitTask("Xs", r, _derive(root, r, 2), s_kw, tag=("shuffled", r, 0)))
-            if cv_folds:
-                tasks.append(FitTask("Xs", r, _derive(root, r, 3), cv_kw,
-                                     holdout=(cv_fraction, _derive(root, 3)),
-                                     tag=("shuffled_cv", r, 0)))
+    s_kw = {k: v for k, v in kw.items() if k not in ("mask", "missing")}
+    if shuffle_baseline and obs_s is not None:
+        s_kw["mask"] = obs_s
+    tasks = _sweep_tasks(ranks, root, n_restarts, kw, cv_folds, cv_fraction, shuffle_baseline,
+                         cv_data="Xd", cv_kw=cv_kw, shuffled_kw=s_kw)
     run = run_tasks(_sweep_task, tasks, shared=shared, n_jobs=n_jobs, executor=executor,
                     callback=callback, receive=receive_fit)
     return _assemble(X, ranks, tasks, run, root, Xd, observed, shared, cv_fraction,
                      params={"ranks": ranks, "n_restarts": n_restarts, "random_state": root,
                              "cv_folds": cv_folds, "cv_fraction": cv_fraction,
                              "shuffle_baseline": shuffle_baseline, **kw})
+
+
+def _sweep_tasks(ranks, root, n_restarts, kw, cv_folds, cv_fraction, shuffle_baseline, *,
+                 cv_data, cv_kw, shuffled_kw) -> list:
+    """Every fit of a sweep, in order: per rank its restarts, its held-out folds (on
+    ``cv_data``), the shuffled copy's fit and that copy's held-out fold. The seeds depend on
+    the root and the rank only, and the folds' hold-outs on the root and the fold only."""
+    tasks = []
+    for r in ranks:
+        rank_seed = _derive(root, r, 0)
+        tasks += [FitTask("X", r, s, kw, tag=("fit", r, i))
+                  for i, s in enumerate(spawn_seeds(rank_seed, n_restarts)[1])]
+        tasks += [FitTask(cv_data, r, _derive(root, r, 1, f), cv_kw,
+                          holdout=(cv_fraction, _derive(root, 1, f)), tag=("cv", r, f))
+                  for f in range(cv_folds)]
+        if shuffle_baseline:
+            tasks.append(FitTask("Xs", r, _derive(root, r, 2), shuffled_kw,
+                                 tag=("shuffled", r, 0)))
+            if cv_folds:
+                tasks.append(FitTask("Xs", r, _derive(root, r, 3), cv_kw,
+                                     holdout=(cv_fraction, _derive(root, 3)),
+                                     tag=("shuffled_cv", r, 0)))
+    return tasks
 
 
 def _sparse_sweep(X, ranks, n_restarts, root, kw, n_jobs, executor, cv_folds, cv_fraction,
@@ -498,20 +509,8 @@ def _sparse_sweep(X, ranks, n_restarts, root, kw, n_jobs, executor, cv_folds, cv
     shared = {"X": X, "bcv": True}
     if shuffle_baseline:
         shared["Xs"] = shuffled_sparse(X, _derive(root, 2))
-    tasks = []
-    for r in ranks:
-        rank_seed = _derive(root, r, 0)
-        tasks += [FitTask("X", r, s, kw, tag=("fit", r, i))
-                  for i, s in enumerate(spawn_seeds(rank_seed, n_restarts)[1])]
-        tasks += [FitTask("X", r, _derive(root, r, 1, f), kw,
-                          holdout=(cv_fraction, _derive(root, 1, f)), tag=("cv", r, f))
-                  for f in range(cv_folds)]
-        if shuffle_baseline:
-            tasks.append(FitTask("Xs", r, _derive(root, r, 2), kw, tag=("shuffled", r, 0)))
-            if cv_folds:
-                tasks.append(FitTask("Xs", r, _derive(root, r, 3), kw,
-                                     holdout=(cv_fraction, _derive(root, 3)),
-                                     tag=("shuffled_cv", r, 0)))
+    tasks = _sweep_tasks(ranks, root, n_restarts, kw, cv_folds, cv_fraction, shuffle_baseline,
+                         cv_data="X", cv_kw=kw, shuffled_kw=kw)
     run = run_tasks(_sweep_task, tasks, shared=shared, n_jobs=n_jobs, executor=executor,
                     callback=callback, receive=receive_fit)
     return _assemble(X, ranks, tasks, run, root, None, None, shared, cv_fraction,
