@@ -18,6 +18,7 @@ The HTML report's figures get the same two buttons from ``dashboard.report``.
 from __future__ import annotations
 
 import functools
+import json
 import re
 
 _MARK = "_nmfx_image_names"
@@ -84,7 +85,6 @@ _SVG_SCRIPT = """
 
 def svg_script() -> str:
     """The page script that adds the SVG button to every Plotly toolbar (see the module)."""
-    import json
     return _SVG_SCRIPT % {"title": json.dumps(SVG_TITLE), "icon": json.dumps(SVG_ICON)}
 
 

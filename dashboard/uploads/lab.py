@@ -114,7 +114,8 @@ def _categoricals(group, h5py) -> dict:
             # str (not object) arrays: a session file stores them without pickle
             cats = np.array(_strings(node["categories"]) + ("(missing)",), dtype=str)
             codes = np.asarray(node["codes"][()], dtype=np.int64)
-            out[col] = cats[np.where(codes >= 0, np.clip(codes, 0, len(cats) - 2), -1)]
+            valid = (codes >= 0) & (codes < len(cats) - 1)    # -1 (and damage): "(missing)"
+            out[col] = cats[np.where(valid, codes, -1)]
     return out
 
 
