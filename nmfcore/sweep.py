@@ -24,7 +24,7 @@ factorization. Ann. Appl. Stat. 3(2), 564-594. doi:10.1214/08-AOAS227
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import scipy.sparse as sp
@@ -32,6 +32,7 @@ import scipy.sparse as sp
 from . import consensus as _cons
 from .criteria import CRITERIA
 from . import metrics as _metrics
+from ._factorize import factorize
 from ._parallel import run_tasks
 from ._memory import check_budget, estimate_fit_bytes
 from ._restarts import (FitTask, RestartsResult, fit_task, holdout_mask, receive_fit,
@@ -258,8 +259,6 @@ def _bcv_task(shared: dict, task: FitTask, data):
     """Fit the rows and columns kept in, extend both factors to the held-out block by NNLS
     (for the fit's loss) and return the fit with ``params["heldout_error"]``: the relative
     Frobenius error on the block, from sparse products only (no block-sized array)."""
-    from dataclasses import replace
-    from ._factorize import factorize
     X = sp.csr_matrix(data)
     rows, cols = bcv_split(X.shape, task.holdout[0], task.holdout[1])
     keep_r, keep_c = _complement(rows, X.shape[0]), _complement(cols, X.shape[1])
