@@ -186,7 +186,8 @@ def factorize(X, rank, *, solver=None, loss="frobenius", beta=None, init="nndsvd
     status, hist, info = _run(engine, data, max_iter, tol, gtol, max_time, callback, root,
                               loss_scale)
     W_out, H_out = np.array(engine.W / root, order="C"), np.array(engine.H / root, order="C")
-    message = _message(status, info, tol, gtol, max_iter)
+    others = [n for n, c in SOLVERS.items() if n != solver and _accepts(c, loss, beta_value)]
+    message = _message(status, info, tol, gtol, max_iter, others)
     if status in ("max_iter", "stalled") and tol > 0 and max_iter > 0:
         warnings.warn(f"{solver}: {message}", ConvergenceWarning, stacklevel=2)
     return NMFResult(W=W_out, H=H_out, n_iter=int(hist["iteration"][-1]),
@@ -197,8 +198,9 @@ def factorize(X, rank, *, solver=None, loss="frobenius", beta=None, init="nndsvd
                      n_revived=info["revived"], n_dead=info["dead"])
 
 
-def _message(status, info, tol, gtol, max_iter):
-    """The result's one-sentence account of why the fit stopped and in what state."""
+def _message(status, info, tol, gtol, max_iter, others=()):
+    """The result's one-sentence account of why the fit stopped and in what state
+    (``others``: the other solvers that minimise this loss, for the advice)."""
     g = info["gradient_ratio"]
     text = STATUS_MESSAGES[status]
     if status == "converged":
@@ -208,8 +210,10 @@ def _message(status, info, tol, gtol, max_iter):
     elif status == "stalled":
         text = ("Stalled: the loss stopped decreasing (by less than tol={:g} of itself per "
                 "iteration) away from a stationary point (projected gradient still {:.1e} of its "
-                "start, above gtol={:g}); try another solver, start or restarts."
-                .format(tol, g, gtol))
+                "start, above gtol={:g}); {}.".format(
+                    tol, g, gtol, "try another solver, start or restarts" if others else
+                    "no other solver minimises this loss: try restarts, or a smaller tol with "
+                    "a larger max_iter"))
     elif status == "max_iter":
         text = f"Stopped after max_iter={max_iter} iterations before converging; raise max_iter."
     if info["revived"]:

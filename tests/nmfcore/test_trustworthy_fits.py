@@ -229,3 +229,17 @@ def test_defaults_reach_the_long_run_error_without_a_warning(name, rank):
     # within 0.5 % of the long runs from the same start (bench/bench_defaults.py: digits
     # +0.18 % of HALS's 3000-iteration error; swimmer exact)
     assert res.rel_error <= best * 1.005 + 1e-6, (res.rel_error, best)
+
+
+def test_stalled_advice_names_only_solvers_that_exist_for_the_loss():
+    """MU is the only solver for KL: a stalled KL fit does not send the user to another
+    solver, a stalled Frobenius fit does."""
+    X = nmfcore.datasets.load_demo("audio").X
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        kl = nmfcore.factorize(X + 1e-6 * X.max(), 4, loss="kl", random_state=0)
+    assert kl.status == "stalled", kl.message
+    assert "another solver" not in kl.message and "no other solver" in kl.message
+    from nmfcore._factorize import _message
+    info = {"gradient_ratio": 0.1, "revived": 0, "dead": 0}
+    assert "try another solver" in _message("stalled", info, 1e-4, 1e-3, 500, ["hals"])
