@@ -38,6 +38,7 @@ from ._memory import check_budget, estimate_fit_bytes
 from ._restarts import (FitTask, RestartsResult, fit_task, holdout_mask, receive_fit,
                         restart_kwargs, spawn_seeds, summarize_fits)
 from .limits import MAX_DENSE_CELLS_FOR_MASK
+from .losses import wh_at_nonzeros
 from .projection import project_weights
 from .solvers import SOLVERS, masked_counterpart
 
@@ -255,7 +256,7 @@ def _complement(idx: np.ndarray, size: int) -> np.ndarray:
     return np.flatnonzero(keep)
 
 
-def _bcv_task(shared: dict, task: FitTask, data):
+def _bcv_task(task: FitTask, data):
     """Fit the rows and columns kept in, extend both factors to the held-out block by NNLS
     (for the fit's loss) and return the fit with ``params["heldout_error"]``: the relative
     Frobenius error on the block, from sparse products only (no block-sized array)."""
@@ -267,10 +268,9 @@ def _bcv_task(shared: dict, task: FitTask, data):
     loss, beta = task.kw.get("loss", "frobenius"), task.kw.get("beta")
     W_out = project_weights(bottom[:, keep_c], res.H, loss=loss, beta=beta)       # (|rows|, r)
     H_out = project_weights(sp.csr_matrix(top[:, cols].T), res.W.T, loss=loss, beta=beta).T
-    block = bottom[:, cols].tocoo()
+    block = sp.csr_matrix(bottom[:, cols])
     den = float(block.data @ block.data)
-    pred = np.einsum("ij,ji->i", W_out[block.row], H_out[:, block.col])
-    cross = float(block.data @ pred)
+    cross = float(block.data @ wh_at_nonzeros(block, W_out, H_out))
     square = float(np.sum((W_out.T @ W_out) * (H_out @ H_out.T)))
     err = float(np.sqrt(max(den - 2.0 * cross + square, 0.0) / den)) if den > 0 else float("nan")
     return replace(res, params={**res.params, "heldout_error": err, "holdout": "bi-cross"})
@@ -440,9 +440,27 @@ def rank_sweep(X, ranks: Sequence[int], n_restarts: int = 5, random_state=None,
         raise ValueError(f"cv_fraction must be in (0, 0.5]; got {cv_fraction!r}")
     kw = restart_kwargs(fit_kw, n_restarts)
     root, _ = spawn_seeds(random_state, 0)
+    extra: dict = {}
     if uses_bicross_validation(X, fit_kw):
-        return _sparse_sweep(X, ranks, n_restarts, root, kw, n_jobs, executor, cv_folds,
-                             float(cv_fraction), shuffle_baseline, callback)
+        shared, tasks = _sparse_plan(X, ranks, n_restarts, root, kw, cv_folds,
+                                     float(cv_fraction), shuffle_baseline)
+        Xd = observed = None
+        extra["cv_method"] = "bi-cross"
+    else:
+        Xd, observed, shared, tasks = _dense_plan(X, ranks, n_restarts, root, kw, fit_kw,
+                                                  cv_folds, cv_fraction, shuffle_baseline)
+    run = run_tasks(_sweep_task, tasks, shared=shared, n_jobs=n_jobs, executor=executor,
+                    callback=callback, receive=receive_fit)
+    return _assemble(X, ranks, tasks, run, root, Xd, observed, shared, cv_fraction,
+                     params={"ranks": ranks, "n_restarts": n_restarts, "random_state": root,
+                             "cv_folds": cv_folds, "cv_fraction": cv_fraction, **extra,
+                             "shuffle_baseline": shuffle_baseline, **kw})
+
+
+def _dense_plan(X, ranks, n_restarts, root, kw, fit_kw, cv_folds, cv_fraction,
+                shuffle_baseline):
+    """The shared data (a dense copy for the held-out and shuffled fits) and the tasks of a
+    sweep that may densify X: ``(Xd, observed, shared, tasks)``."""
     if cv_folds or shuffle_baseline:   # the dense copy below, and a fit at the largest rank
         needed = estimate_fit_bytes(X, max(ranks), loss=fit_kw.get("loss", "frobenius"),
                                     masked=bool(cv_folds), dense_copies=2)
@@ -460,18 +478,14 @@ def rank_sweep(X, ranks: Sequence[int], n_restarts: int = 5, random_state=None,
         obs_s = ~np.isnan(Xs) if observed is not None else None
         shared["Xs"] = np.nan_to_num(Xs, nan=0.0)
         shared["observed_s"] = obs_s
-    cv_kw = _cv_kwargs({k: v for k, v in kw.items() if k not in ("mask", "missing")})
-    s_kw = {k: v for k, v in kw.items() if k not in ("mask", "missing")}
+    unmasked = {k: v for k, v in kw.items() if k not in ("mask", "missing")}
+    cv_kw = _cv_kwargs(unmasked)
+    s_kw = dict(unmasked)
     if shuffle_baseline and obs_s is not None:
         s_kw["mask"] = obs_s
     tasks = _sweep_tasks(ranks, root, n_restarts, kw, cv_folds, cv_fraction, shuffle_baseline,
                          cv_data="Xd", cv_kw=cv_kw, shuffled_kw=s_kw)
-    run = run_tasks(_sweep_task, tasks, shared=shared, n_jobs=n_jobs, executor=executor,
-                    callback=callback, receive=receive_fit)
-    return _assemble(X, ranks, tasks, run, root, Xd, observed, shared, cv_fraction,
-                     params={"ranks": ranks, "n_restarts": n_restarts, "random_state": root,
-                             "cv_folds": cv_folds, "cv_fraction": cv_fraction,
-                             "shuffle_baseline": shuffle_baseline, **kw})
+    return Xd, observed, shared, tasks
 
 
 def _sweep_tasks(ranks, root, n_restarts, kw, cv_folds, cv_fraction, shuffle_baseline, *,
@@ -497,10 +511,10 @@ def _sweep_tasks(ranks, root, n_restarts, kw, cv_folds, cv_fraction, shuffle_bas
     return tasks
 
 
-def _sparse_sweep(X, ranks, n_restarts, root, kw, n_jobs, executor, cv_folds, cv_fraction,
-                  shuffle_baseline, callback) -> "SweepResult":
-    """:func:`rank_sweep` on sparse data too large to densify (bi-cross-validation, sparse
-    shuffled copy; the seeds and the task order are those of the dense sweep)."""
+def _sparse_plan(X, ranks, n_restarts, root, kw, cv_folds, cv_fraction, shuffle_baseline):
+    """The shared data and the tasks of a sweep on sparse data too large to densify
+    (bi-cross-validation, sparse shuffled copy; the seeds and the task order are those of the
+    dense sweep): ``(shared, tasks)``."""
     needed = estimate_fit_bytes(X, max(ranks), loss=kw.get("loss", "frobenius"))
     check_budget(needed + (X.data.nbytes + X.indices.nbytes if shuffle_baseline else 0),
                  kw.get("memory_budget"),
@@ -510,20 +524,14 @@ def _sparse_sweep(X, ranks, n_restarts, root, kw, n_jobs, executor, cv_folds, cv
         shared["Xs"] = shuffled_sparse(X, _derive(root, 2))
     tasks = _sweep_tasks(ranks, root, n_restarts, kw, cv_folds, cv_fraction, shuffle_baseline,
                          cv_data="X", cv_kw=kw, shuffled_kw=kw)
-    run = run_tasks(_sweep_task, tasks, shared=shared, n_jobs=n_jobs, executor=executor,
-                    callback=callback, receive=receive_fit)
-    return _assemble(X, ranks, tasks, run, root, None, None, shared, cv_fraction,
-                     params={"ranks": ranks, "n_restarts": n_restarts, "random_state": root,
-                             "cv_folds": cv_folds, "cv_fraction": cv_fraction,
-                             "cv_method": "bi-cross", "shuffle_baseline": shuffle_baseline,
-                             **kw})
+    return shared, tasks
 
 
 def _sweep_task(shared: dict, task: FitTask):
     """Like :func:`fit_task` but the shuffled data uses its own observed mask, and sparse data
     too large to densify is held out by bi-cross-validation."""
     if shared.get("bcv") and task.holdout is not None:
-        return _bcv_task(shared, task, shared[task.data])
+        return _bcv_task(task, shared[task.data])
     if task.data == "Xs" and task.holdout is not None:
         shared = {"Xs": shared["Xs"], "observed": shared.get("observed_s")}
     return fit_task(shared, task)
