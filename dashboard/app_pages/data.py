@@ -19,7 +19,7 @@ from dashboard import plots, state, uploads
 from nmfcore import datasets, preprocess
 
 WORK = "data_work"          # {"ds", "mask", "source", "log", "key", "last", "notes", "error"}
-REPORT = "nmfx_data_report"   # (ids, ValidationReport, ds, mask, histogram): reused per matrix
+REPORT = "nmfx_data_report"   # {ds, mask, missing, report, hist}: the last check, per matrix
 TRANSFORMS = ("transpose", "log1p", "row_normalize", "clip", "shift")
 
 
@@ -213,15 +213,16 @@ else:
 work = st.session_state[WORK]
 ds = work["ds"]
 missing = bool(ds.extras.get("missing"))
-# The check reads every stored value (0.3 s on 10 M of them): once per matrix and mask, not on
-# every rerun. ``work`` holds both objects, so their ids stay theirs while the memo is used.
+# The check reads every stored value (0.3 s on 10 M of them): once per matrix and mask (the
+# same objects), not on every rerun.
 _memo = st.session_state.get(REPORT)
-if _memo is None or _memo[0] != (id(ds), id(work["mask"]), missing):
-    _memo = ((id(ds), id(work["mask"]), missing),
-             preprocess.validate(ds.X, work["mask"], missing_ok=missing), ds, work["mask"],
-             _binned({"values": _values(ds.X)}))
+if _memo is None or _memo["ds"] is not ds or _memo["mask"] is not work["mask"] \
+        or _memo["missing"] != missing:
+    _memo = {"ds": ds, "mask": work["mask"], "missing": missing,
+             "report": preprocess.validate(ds.X, work["mask"], missing_ok=missing),
+             "hist": _binned({"values": _values(ds.X)})}
     st.session_state[REPORT] = _memo
-report = _memo[1]
+report = _memo["report"]
 
 # --------------------------------------------------------------------------- report
 for note in work["notes"]:
@@ -292,7 +293,7 @@ st.dataframe(pd.DataFrame(block, index=rows, columns=pd.Index(cols).astype(str))
              height=260)
 st.caption(f"First {n_show} of {ds.X.shape[0]} rows and {m_show} of {ds.X.shape[1]} columns.")
 zeros = "" if not report.is_sparse else f" (stored values only; {report.sparsity:.1%} zeros)"
-st.plotly_chart(_histogram(_memo[4], "Value histogram" + zeros), key="data_hist")
+st.plotly_chart(_histogram(_memo["hist"], "Value histogram" + zeros), key="data_hist")
 if ds.classes is not None:
     names = ds.extras.get("class_names") or ds.extras.get("group_names")
     counts = pd.Series(np.asarray(ds.classes)).value_counts().sort_index()
