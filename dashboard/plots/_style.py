@@ -24,12 +24,18 @@ def color(i: int) -> str:
 def _layout(fig: go.Figure, title: str | None = None, height: int = 380) -> go.Figure:
     legend = any(getattr(t, "showlegend", None) is not False for t in fig.data) and \
         len(fig.data) > 1
-    top = (40 if title else 10) + (30 if legend else 0)
+    head = 40 if title else 10
+    # subplot titles sit just above each panel: a legend on top of the plot would cover them,
+    # so it goes in its own row under the title (placed in figure pixels, not plot units)
+    above_titles = legend and any(a.yref == "paper" and a.y is not None and a.y >= 1
+                                  for a in fig.layout.annotations)
+    top = head + (30 if legend else 0) + (22 if above_titles else 0)
+    where = (dict(yref="container", yanchor="top", y=1 - head / height) if above_titles
+             else dict(yanchor="bottom", y=1.0))
     fig.update_layout(title=dict(text=title, y=0.99, yanchor="top") if title else None,
                       height=height, margin=dict(l=60, r=20, t=top, b=50),
                       template="plotly_white", hovermode="closest",
-                      legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0,
-                                  traceorder="normal"))
+                      legend=dict(orientation="h", x=0, traceorder="normal", **where))
     return fig
 
 

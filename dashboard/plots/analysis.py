@@ -55,7 +55,8 @@ def small_multiples(x: Sequence[float], panels: Mapping[str, Mapping], *, ncols:
         fig.update_yaxes(title=p.get("y_title"), row=r, col=c)
     _layout(fig, title, int(260 * rows + 110))
     fig.update_layout(showlegend=len(shown) > 1)
-    fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.22 if rows == 1 else -0.08,
+    fig.update_layout(legend=dict(orientation="h", yref="paper", yanchor="top",
+                                  y=-0.22 if rows == 1 else -0.08,
                                   x=0, font=dict(size=11)),
                       margin=dict(t=60 if title else 40, b=90))
     return fig

@@ -39,7 +39,8 @@ def sample_map(xy: np.ndarray, groups: Sequence, group_names: Sequence[str], *,
     fig.update_yaxes(title=axis_titles[1], zeroline=False, scaleanchor="x", scaleratio=1)
     _layout(fig, title, 520)
     fig.update_layout(dragmode="select", legend_title_text=color_title,
-                      legend=dict(orientation="v", yanchor="top", y=1, x=1.02, xanchor="left"),
+                      legend=dict(orientation="v", yref="paper", yanchor="top", y=1, x=1.02,
+                                  xanchor="left"),
                       margin=dict(r=180))
     return fig
 
