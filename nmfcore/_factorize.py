@@ -1,8 +1,10 @@
 """The front door: :func:`factorize` validates once, initialises, runs the loop, builds the result."""
 from __future__ import annotations
 
+import bisect
 import time
 import warnings
+from contextlib import nullcontext
 from numbers import Integral
 
 import numpy as np
@@ -11,6 +13,7 @@ import scipy.sparse as sp
 
 from . import _validation as v
 from ._memory import check_budget, estimate_fit_bytes
+from ._parallel import single_blas_thread
 from .init import INITS, initialize
 from .losses import LOSSES, canonical_loss, kernel_loss, resolve_beta
 from .result import (HISTORY_KEYS, STATUS_MESSAGES, ConvergenceWarning, IterationState, NMFResult,
@@ -25,6 +28,11 @@ _EXACT = 1e-10
 _CHECK_EVERY = 10
 # ... and a fit quiet for this many consecutive iterations without reaching gtol has stalled.
 _STALL_AFTER = 30
+# A fit has converged when the gradient test passes after at least this many consecutive quiet
+# iterations and the loss's fall is not speeding up: near a saddle (a revived component still
+# growing, one part shared by two components) the loss is quiet and the gradient small for a
+# while, but the fall accelerates as the fit leaves it, where at a minimum it shrinks.
+_CONFIRM_AFTER = 10
 
 
 def factorize(X, rank, *, solver=None, loss="frobenius", beta=None, init="nndsvda", W0=None,
@@ -183,8 +191,12 @@ def factorize(X, rank, *, solver=None, loss="frobenius", beta=None, init="nndsvd
     # Solvers see the loss by its kernel ("frobenius", "kl", or "beta" with engine.beta).
     extra = {"beta": beta_value} if kernel == "beta" else {}
     engine = cls(data, W, H, loss=kernel, l1=l1_s, l2=l2_s, rng=rng, **extra, **solver_options)
-    status, hist, info = _run(engine, data, max_iter, tol, gtol, max_time, callback, root,
-                              loss_scale)
+    # A solver running threads of its own (engine.threads > 1) has one BLAS thread for the whole
+    # fit: BLAS's idle threads spin for a while after each call and would take the solver's cores.
+    limit = single_blas_thread() if getattr(engine, "threads", 1) > 1 else nullcontext()
+    with limit:
+        status, hist, info = _run(engine, data, max_iter, tol, gtol, max_time, callback, root,
+                                  loss_scale)
     W_out, H_out = np.array(engine.W / root, order="C"), np.array(engine.H / root, order="C")
     others = [n for n, c in SOLVERS.items() if n != solver and _accepts(c, loss, beta_value)]
     message = _message(status, info, tol, gtol, max_iter, others)
@@ -306,6 +318,21 @@ def _readonly(A, root):
     view = A.view() if root == 1.0 else A / root
     view.flags.writeable = False
     return view
+
+
+def _speeding_up(hist: dict, tol: float) -> bool:
+    """Whether the loss's fall per iteration has grown over the last three records, to more
+    than 1.5 times its smallest over the last ``_CONFIRM_AFTER`` iterations (and to more than
+    a thousandth of what the quiet test allows, so round-off does not count): a fit leaving a
+    saddle. At a minimum the fall shrinks."""
+    its, loss = hist["iteration"], hist["loss"]
+    first = max(0, bisect.bisect_left(its, its[-1] - _CONFIRM_AFTER) - 1)
+    falls = [(loss[i - 1] - loss[i]) / (its[i] - its[i - 1]) for i in range(first + 1, len(its))]
+    if len(falls) < 4:
+        return False
+    last = falls[-1]
+    rising = falls[-3] < falls[-2] < last
+    return rising and last > 1.5 * max(min(falls), 0.0) and last > 1e-3 * tol * abs(loss[-1])
 
 
 def _run(engine, data, max_iter, tol, gtol, max_time, callback, root, loss_scale):
@@ -435,13 +462,19 @@ def _run(engine, data, max_iter, tol, gtol, max_time, callback, root, loss_scale
                 elapsed += time.perf_counter() - t
                 ratio = float(np.sqrt(g / g0)) if g0 > 0 else 0.0
                 info["gradient_ratio"] = ratio
-                if ratio <= gtol:
+                # (an all but exact fit is a global minimum: no saddle to confirm it is not)
+                confirmed = quiet >= _CONFIRM_AFTER or obj <= _EXACT * first
+                leaving = ratio <= gtol and confirmed and _speeding_up(hist, tol)
+                if ratio <= gtol and confirmed and not leaving:
                     status = "converged"
                     break
-                if quiet >= _STALL_AFTER:
+                if quiet >= _STALL_AFTER and not leaving:
                     status = "stalled"
                     break
-                next_check = it + _CHECK_EVERY
+                # stationary but quiet for too short a time, or leaving a saddle: check again
+                # later (the quiet streak ends, and the checks with it, once the loss falls)
+                short = ratio <= gtol and not confirmed
+                next_check = it + (_CONFIRM_AFTER - quiet if short else _CHECK_EVERY)
             elif not quiet:
                 next_check = 0
         if max_time is not None and elapsed >= max_time:

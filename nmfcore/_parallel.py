@@ -84,8 +84,10 @@ _THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
 
 _WORKER_SHARED: Any = None
 _WORKER_LIMITS: Any = None
+_POOL_WORKER = False                # True in a process-pool worker (set by its initializer)
 _LIMIT_LOCK = threading.Lock()
 _LIMIT_STATE: dict = {"depth": 0, "limiter": None}
+_CONCURRENT = threading.local()     # .depth > 0: this thread runs a task beside others
 
 
 @contextmanager
@@ -93,7 +95,9 @@ def single_blas_thread():
     """Limit BLAS/OpenMP to one thread while any caller in this process is inside.
 
     Reference counted, so overlapping use from several threads restores the original thread
-    counts exactly once, when the last one leaves. A no-op without ``threadpoolctl``.
+    counts exactly once, when the last one leaves. A no-op without ``threadpoolctl``. The
+    outermost entry looks the libraries up afresh (a few milliseconds: one loaded since is
+    limited too); a nested one only counts.
     """
     with _LIMIT_LOCK:
         if _LIMIT_STATE["depth"] == 0:
@@ -113,10 +117,22 @@ def single_blas_thread():
                 _LIMIT_STATE["limiter"] = None
 
 
+def in_concurrent_task() -> bool:
+    """Whether the caller runs as one of several tasks sharing the cores: in a pool worker
+    process, or in an executor's thread or on a Dask worker through :func:`run_tasks` (a fit
+    there should not start threads of its own)."""
+    return _POOL_WORKER or getattr(_CONCURRENT, "depth", 0) > 0
+
+
 def _call_limited(fn: Callable, shared: Any, task: Any) -> Any:
-    """Run one task under :func:`single_blas_thread` (for executors in this process)."""
-    with single_blas_thread():
-        return fn(shared, task)
+    """Run one task under :func:`single_blas_thread`, marked as running beside others (for
+    executors in this process and Dask workers)."""
+    _CONCURRENT.depth = getattr(_CONCURRENT, "depth", 0) + 1
+    try:
+        with single_blas_thread():
+            return fn(shared, task)
+    finally:
+        _CONCURRENT.depth -= 1
 
 
 @dataclass(frozen=True)
@@ -216,7 +232,8 @@ def _init_worker(blob: bytes, solvers: Sequence[bytes] = ()) -> None:
     and store the shared data.
 
     ``blob`` is the shared data pickled once by the parent (not once per worker)."""
-    global _WORKER_SHARED, _WORKER_LIMITS
+    global _WORKER_SHARED, _WORKER_LIMITS, _POOL_WORKER
+    _POOL_WORKER = True
     for key in _THREAD_ENV:      # for thread pools that libraries start later
         os.environ[key] = "1"
     try:

@@ -100,8 +100,9 @@ def _same_as_local(partial, X, rank):
 
 
 def test_a_lost_scheduler_keeps_the_finished_restarts(Xslow):
-    # one worker thread: one fit at a time, so most are still to do at the close
-    with local_cluster(n_workers=1, processes=False) as lc:
+    # one worker thread: one fit at a time, so most are still to do at the close; the worker
+    # runs in this process, so the limit is held across the run, as for the ranks below
+    with _parallel.single_blas_thread(), local_cluster(n_workers=1, processes=False) as lc:
         def close_after_2(done, total, res):
             if done == 2:
                 lc.close()
