@@ -8,9 +8,13 @@ Usage (from the repository root)::
     .venv/bin/python bench/bench_solvers.py --only planted --no-profile --out /tmp/r.md
 
 Every fit of one data set starts from the same NNDSVDa W0/H0 (``nmfcore.initialize``, equal to
-scikit-learn's), in one process, with BLAS limited to 2 threads (threadpoolctl). Each timing is
-repeated and the best kept; the machine's load is printed before and after. Numbers from
-different runs are not comparable: compare ratios within one run.
+scikit-learn's), in one process, with BLAS limited to 2 threads (threadpoolctl; ``--threads``
+sets others). With one BLAS thread nmfcore's MU also keeps to one thread (``threads=1``), so
+both libraries use one core; otherwise MU runs its dense KL and beta kernels on its own
+threads by default (one per core for X of 2^19 cells or more), as scikit-learn runs its
+products on BLAS's. Each timing is repeated and the best kept; the machine's load is printed
+before and after. Numbers from different runs are not comparable: compare ratios within one
+run.
 
 Columns
 -------
@@ -227,8 +231,15 @@ def rows_for(case):
     return [r for r in ROWS if r[4] != "beta" or not case.sparse]
 
 
+# nmfcore MU's own threads (dense KL and beta row blocks): one in the one-BLAS-thread section,
+# so both libraries use one core there; the default (one per core for large X) otherwise.
+NM_THREADS = {"threads": None}
+
+
 def fit_nm(case, opts, n_iter, callback=None, max_time=None, X=None, W0=None, H0=None):
     X = case.X if X is None else X
+    if opts.get("solver") == "mu" and NM_THREADS["threads"] is not None:
+        opts = {**opts, "threads": NM_THREADS["threads"]}
     return nmfcore.factorize(X, case.rank, W0=case.W0 if W0 is None else W0,
                              H0=case.H0 if H0 is None else H0, max_iter=n_iter, tol=0,
                              max_time=max_time, random_state=0, callback=callback, **opts)
@@ -262,8 +273,14 @@ def calibrate(case, row, min_time):
     return int(min(max(math.ceil(min_time / max(est, 1e-6)), 10), 20000))
 
 
+# Before each timed run: BLAS threads left spinning by the previous run (OpenBLAS keeps them
+# busy for a while after a call) would take a core from this one.
+PAUSE = 0.1
+
+
 def time_once(case, row, n):
     """Wall and process-CPU seconds per iteration of one run of ``n`` iterations."""
+    time.sleep(PAUSE)
     c = time.process_time()
     t = time.perf_counter()
     done = run_row(case, row, n)
@@ -556,6 +573,12 @@ def bench_case(case, a):
     # sample of each rather than all samples of one row; the best of each is kept
     rows = rows_for(case)
     ns = {row[0]: calibrate(case, row, a.min_time) for row in rows}
+    # a row and the scikit-learn row it is compared with run the same iterations (the most
+    # either needs): per-iteration costs drift along a fit (subnormals, allocations)
+    for sk in {row[3] for row in rows if row[3] in ns}:
+        group = [sk] + [row[0] for row in rows if row[3] == sk]
+        most = max(ns[g] for g in group)
+        ns.update((g, most) for g in group)
     best = {row[0]: (math.inf, 0) for row in rows}
     cpu = {row[0]: math.inf for row in rows}
     for rep in range(a.repeats):
@@ -841,6 +864,7 @@ def main():
 
     for threads in a.threads:
         CLOCK["clock"] = time.process_time if threads == 1 else time.perf_counter
+        NM_THREADS["threads"] = 1 if threads == 1 else None
         with threadpool_limits(threads):
             blas = blas_lines()
             print(f"\n######## BLAS threads = {threads}\n" + "\n".join(blas), flush=True)
