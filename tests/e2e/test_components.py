@@ -56,12 +56,13 @@ def _selected_count(page) -> int:
     return int(text.split()[0])
 
 
-def _table_rows(page) -> int:
-    """Rows of the visible selection table (the data grid's accessible table, header included)."""
+def _expect_table_rows(page, n: int) -> None:
+    """The visible selection table (the data grid's accessible table) shows ``n`` rows, header
+    included (waited for: the table re-renders just after the caption above it)."""
     grid = page.get_by_test_id("stDataFrame").filter(visible=True).first.locator(
         "table[aria-rowcount]")
     expect(grid).to_have_count(1, timeout=LONG)
-    return int(grid.get_attribute("aria-rowcount"))
+    expect(grid).to_have_attribute("aria-rowcount", str(n), timeout=LONG)
 
 
 def _drag(page, box, fx0, fy0, fx1, fy1):
@@ -88,7 +89,8 @@ def test_drag_on_the_sample_map_selects_samples(page, shot):
         .to_be_visible(timeout=LONG)
     idle(page)
     first = _selected_count(page)
-    assert 0 < first and _table_rows(page) == first + 1
+    assert 0 < first
+    _expect_table_rows(page, first + 1)
     no_exception(page)
     shot(page, "components-map-selected")
     chart = page.locator('[data-testid="stPlotlyChart"]:visible').first
@@ -99,7 +101,8 @@ def test_drag_on_the_sample_map_selects_samples(page, shot):
         .not_to_have_text(f"{first} samples selected on the map", timeout=LONG)
     idle(page)
     second = _selected_count(page)
-    assert second > first and _table_rows(page) == second + 1
+    assert second > first
+    _expect_table_rows(page, second + 1)
     no_exception(page)
 
 
