@@ -52,8 +52,8 @@ def cluster_info(address: str) -> dict:
             workers = client.scheduler_info().get("workers", {})
     except Exception as err:  # OSError, TimeoutError, ValueError ... all mean "not reachable"
         return {"ok": False, "workers": 0, "threads": 0,
-                "error": f"Cannot reach a Dask scheduler at {address} ({type(err).__name__}). "
-                         "Check the address and that the scheduler runs, or switch to local "
+                "error": f"Cannot reach a Dask scheduler at {address} ({type(err).__name__}): "
+                         "check the address and that the scheduler runs, or switch to local "
                          "processes."}
     threads = sum(int(w.get("nthreads", 0)) for w in workers.values())
     if not workers:
@@ -92,8 +92,11 @@ def executor() -> str | None:
 
 
 def unavailable() -> str | None:
-    """The sentence to show when the Dask cluster is chosen but cannot be used, else None."""
+    """The sentence to show when the Dask cluster is chosen but cannot be used (saying where
+    the setting is), else None."""
     if st.session_state.get(MODE) != DASK:
         return None
     info = cluster_info(str(st.session_state.get(ADDRESS, "")).strip())
-    return None if info["ok"] else info["error"]
+    if info["ok"]:
+        return None
+    return info["error"].rstrip(".") + " (Compute, in the sidebar)."

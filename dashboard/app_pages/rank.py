@@ -14,19 +14,20 @@ st.caption(f"**{ds.name}** · {n} × {m}. Each rank is fitted from several rando
            "the same model finds in data with no structure).")
 
 with st.form("rank_form"):
-    c = st.columns([2, 1, 1, 1, 1, 1, 1])
+    # two rows of four, so every menu is wide enough for its longest choice
+    c, d = st.columns([3, 1, 1, 1]), st.columns(4)
     lo_hi = c[0].slider("Ranks", 1, min(top, 40), (2, min(top, 10)), key="rank_range")
     n_restarts = c[1].number_input("Restarts per rank", 1, 100, 10, key="rank_restarts")
-    names = choices.solvers()
-    solver = c[2].selectbox("Solver", names, index=choices.index(names, choices.default_solver()),
-                            key="rank_solver", help=choices.solver_help())
-    loss_kw = choices.loss_inputs("rank", c[2])
-    max_iter = c[3].number_input("Iterations per fit", 1, 5000, choices.DEFAULT_MAX_ITER,
+    max_iter = c[2].number_input("Iterations per fit", 1, 5000, choices.DEFAULT_MAX_ITER,
                                  key="rank_iter")
-    folds = c[4].number_input("Held-out folds", 0, 10, 1, key="rank_folds",
+    folds = c[3].number_input("Held-out folds", 0, 10, 1, key="rank_folds",
                               help="Repetitions of the held-out (cross-validation) fit; 0 = off.")
-    seed = c[5].number_input("Root seed", 0, 2**31 - 1, 0, key="rank_seed")
-    n_jobs = c[6].number_input("Worker processes", 1, choices.CPUS, min(2, choices.CPUS),
+    names = choices.solvers()
+    solver = d[0].selectbox("Solver", names, index=choices.index(names, choices.default_solver()),
+                            key="rank_solver", help=choices.solver_help())
+    loss_kw = choices.loss_inputs("rank", d[1])
+    seed = d[2].number_input("Root seed", 0, 2**31 - 1, 0, key="rank_seed")
+    n_jobs = d[3].number_input("Worker processes", 1, choices.CPUS, min(2, choices.CPUS),
                                key="rank_jobs", help="Fits run in this many processes; the "
                                                      "results do not depend on it.")
     options = choices.option_inputs("rank", names)
@@ -35,7 +36,7 @@ run = run or state.link_run("rank")   # a link that showed results starts them
 
 job = state.get_job("rank")
 if run and compute.unavailable():
-    st.error(compute.unavailable() + " (Compute, in the sidebar)", icon=":material/cloud_off:")
+    st.error(compute.unavailable(), icon=":material/cloud_off:")
     run = False
 if run:
     if job is not None:

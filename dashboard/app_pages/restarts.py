@@ -33,7 +33,7 @@ run = run or state.link_run("restarts")   # a link that showed results starts th
 
 job = state.get_job("restarts")
 if run and compute.unavailable():
-    st.error(compute.unavailable() + " (Compute, in the sidebar)", icon=":material/cloud_off:")
+    st.error(compute.unavailable(), icon=":material/cloud_off:")
     run = False
 if run:
     if job is not None:

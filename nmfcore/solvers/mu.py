@@ -438,7 +438,7 @@ class MultiplicativeUpdates(Solver):
             a = b
         self._sblocks = blocks
         self._gathered = np.empty((widest, 1, rank), dtype=x.dtype)   # shared by every S
-        self._ratio = np.empty_like(x)
+        self._kl_ratio = np.empty_like(x)   # X / WH at the non-zeros, in CSR order
         positive = x[x > 0]
         self._xlogx = float(np.dot(positive, np.log(positive)))
         self._xsum = float(positive.sum())
@@ -462,13 +462,13 @@ class MultiplicativeUpdates(Solver):
                 self._apply(WI, R @ Ht, np.broadcast_to(rowsum, WI.shape).copy())
             wh = S @ WI.ravel()
             np.maximum(wh, self.floor, out=wh)
-            np.divide(xI, wh, out=self._ratio[p:q])
+            np.divide(xI, wh, out=self._kl_ratio[p:q])
             if evaluate:
                 x_wh += float(np.dot(xI, wh))
                 np.log(wh, out=wh)
                 x_log_wh += float(np.dot(xI, wh))
         RT = self._RT
-        np.take(self._ratio, self._perm, out=RT.data, mode="clip")
+        np.take(self._kl_ratio, self._perm, out=RT.data, mode="clip")
         self._numer_h = (RT @ W).T
         return self._kl_objective(x_log_wh, x_wh) if evaluate else None
 

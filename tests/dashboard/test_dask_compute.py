@@ -162,7 +162,9 @@ def test_a_cluster_lost_mid_sweep_keeps_the_finished_ranks(app_test, monkeypatch
     at.button(key="FormSubmitter:rank_form-Run sweep").click().run()
     assert not at.exception
     assert any("Cannot reach a Dask scheduler" in w.value for w in at.sidebar.warning)
-    assert any("Cannot reach a Dask scheduler" in e.value for e in at.error)
+    errors = [e.value for e in at.error if "Cannot reach a Dask scheduler" in e.value]
+    assert len(errors) == 1 and errors[0].endswith("local processes (Compute, in the sidebar).")
+    assert errors[0].count(". ") == 0             # one sentence (addresses hold dots, not ". ")
     assert any("Dask cluster failed" in w.value for w in at.warning)
     assert len(at.get("plotly_chart")) == charts
 
