@@ -343,10 +343,14 @@ def _run(engine, data, max_iter, tol, gtol, max_time, callback, root, loss_scale
     iterations: the fall over those k is compared with k times that, and they count as k
     quiet iterations). At the first quiet iteration, and every ``_CHECK_EVERY`` quiet
     iterations after it, the projected gradient is measured: the fit has converged when its
-    norm is at most ``gtol`` times its norm at the start (a stationary point, Lin 2007), and it
-    has stalled when ``_STALL_AFTER`` consecutive iterations were quiet while the gradient is
-    still above that (no progress, yet not at a stationary point). Quiet iterations cost
-    nothing extra; each check costs about one iteration.
+    norm is at most ``gtol`` times its norm at the start (a stationary point, Lin 2007) after
+    at least ``_CONFIRM_AFTER`` consecutive quiet iterations over which the loss's fall is not
+    speeding up (:func:`_speeding_up`: a saddle being left; a gradient under gtol earlier is
+    checked again once the streak is that long), and it has stalled when ``_STALL_AFTER``
+    consecutive iterations were quiet while the gradient is still above that (no progress,
+    yet not at a stationary point). An all but exact fit (objective under ``_EXACT`` of the
+    start) converges at once. Quiet iterations cost nothing extra; each check costs about one
+    iteration.
 
     Returns
     -------
