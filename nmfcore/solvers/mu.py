@@ -24,7 +24,9 @@ by M * X and M). On sparse X (and on dense X with at most 10 % non-zeros, throug
 the KL ratio X / WH is evaluated at the non-zeros only; the general beta works through row
 blocks of W H (and of X, densified a block at a time), so no m x n temporary is formed for any
 input. The option ``loss_every=k`` lets the KL and beta kernels skip the objective's logs and
-sums except at every k-th iteration (the updates are the same).
+sums except at every k-th iteration (the updates are the same). The dense KL and beta kernels
+run their row blocks in lanes (:mod:`nmfcore._threads`), on ``threads`` threads (by default
+one per core for large X), with the same result for any number of threads.
 
 References
 ----------
@@ -255,11 +257,12 @@ class MultiplicativeUpdates(Solver):
         self._xlogx, self._xsum = xlogx, xsum
         self._floor_always = False
 
-    def _buffers(self, shape, dtype, n_lanes):
-        """A queue of scratch buffers, one per thread that can run a lane at once."""
+    def _buffers(self, shape, dtype, n_lanes, first=None):
+        """A queue of scratch buffers, one per thread that can run a lane at once (``first``,
+        if given, is one of them)."""
         q = queue.SimpleQueue()
-        for _ in range(max(1, min(self.threads, n_lanes))):
-            q.put(np.empty(shape, dtype=dtype))
+        for i in range(max(1, min(self.threads, n_lanes))):
+            q.put(first if i == 0 and first is not None else np.empty(shape, dtype=dtype))
         return q
 
     def _kl_sweep(self, update_w):
@@ -503,7 +506,8 @@ class MultiplicativeUpdates(Solver):
         self._bbuf = np.empty((5 if beta == 0.0 else 4, rows, n), dtype=self._W.dtype)
         n_blocks = len(self._bblocks)
         self._blanes = [[(i, *self._bblocks[i]) for i in lane] for lane in _threads.lanes(n_blocks)]
-        self._bscratch = self._buffers(self._bbuf.shape, self._bbuf.dtype, len(self._blanes))
+        self._bscratch = self._buffers(self._bbuf.shape, self._bbuf.dtype, len(self._blanes),
+                                       first=self._bbuf)
         self._bfloor_always = False
         self._gamma = losses.mm_exponent(beta)
         self._bfloor = losses.beta_floor(self._W.dtype, beta)
