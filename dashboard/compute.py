@@ -7,6 +7,7 @@ tasks when the user presses Stop; results are the same as on local processes.
 """
 from __future__ import annotations
 
+import logging
 import os
 import re
 
@@ -47,6 +48,7 @@ def cluster_info(address: str) -> dict:
         return {"ok": False, "workers": 0, "threads": 0,
                 "error": "Dask is not installed here: pip install 'nmf-explorer[dask]' and "
                          "restart the app, or use local processes."}
+    _quiet_dask_client_logs()
     try:
         with distributed.Client(address, timeout=CONNECT_TIMEOUT) as client:
             workers = client.scheduler_info().get("workers", {})
@@ -61,6 +63,15 @@ def cluster_info(address: str) -> dict:
                 "error": f"The scheduler at {address} has no workers yet; start some with "
                          f"`dask worker {address}`."}
     return {"ok": True, "workers": len(workers), "threads": threads, "error": None}
+
+
+def _quiet_dask_client_logs() -> None:
+    """Keep the Dask client's own reports of a lost or refused connection (tracebacks, on the
+    console of the app's server) to critical ones: the page says what happened in one
+    sentence, and keeps what finished."""
+    for name in ("distributed.client", "distributed.batched", "distributed.comm",
+                 "distributed.core", "distributed.utils"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
 def sidebar() -> None:
@@ -89,6 +100,15 @@ def executor() -> str | None:
         return None
     address = str(st.session_state.get(ADDRESS, "")).strip()
     return address if cluster_info(address)["ok"] else None
+
+
+def may_run(run: bool) -> bool:
+    """``run``, unless the chosen Dask cluster cannot be used: then the page shows why (one
+    sentence) and the answer is False, so what the page already shows stays."""
+    why = unavailable() if run else None
+    if why:
+        st.error(why, icon=":material/cloud_off:")
+    return bool(run) and not why
 
 
 def unavailable() -> str | None:

@@ -35,9 +35,7 @@ with st.form("rank_form"):
 run = run or state.link_run("rank")   # a link that showed results starts them
 
 job = state.get_job("rank")
-if run and compute.unavailable():
-    st.error(compute.unavailable(), icon=":material/cloud_off:")
-    run = False
+run = compute.may_run(run)
 if run:
     if job is not None:
         job.stop()

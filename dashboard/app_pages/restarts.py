@@ -32,9 +32,7 @@ with st.form("rst_form"):
 run = run or state.link_run("restarts")   # a link that showed results starts them
 
 job = state.get_job("restarts")
-if run and compute.unavailable():
-    st.error(compute.unavailable(), icon=":material/cloud_off:")
-    run = False
+run = compute.may_run(run)
 if run:
     if job is not None:
         job.stop()

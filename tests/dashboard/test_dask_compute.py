@@ -2,6 +2,8 @@
 scheduler's workers with the local results, a clear message for an unreachable address."""
 from __future__ import annotations
 
+import logging
+
 import pytest
 import streamlit as st
 
@@ -137,8 +139,25 @@ def _connect(at, address):
     assert any("connected" in c.value for c in at.sidebar.caption)
 
 
-def test_a_cluster_lost_mid_sweep_keeps_the_finished_ranks(app_test, monkeypatch):
+class _Records(logging.Handler):
+    """Collects the records of the Dask client's loggers (``distributed`` does not propagate
+    to the root logger, so pytest's own capture never sees them)."""
+
+    def __init__(self):
+        super().__init__(logging.DEBUG)
+        self.records = []
+
+    def emit(self, record):
+        if record.name.split(".")[1:2] in (["client"], ["batched"], ["comm"], ["core"]):
+            self.records.append(record)
+
+
+def test_a_cluster_lost_mid_sweep_keeps_the_finished_ranks(app_test, monkeypatch, request):
     from dask_kit import local_cluster
+
+    records = _Records()
+    logging.getLogger("distributed").addHandler(records)
+    request.addfinalizer(lambda: logging.getLogger("distributed").removeHandler(records))
 
     monkeypatch.setenv("NMF_EXPLORER_DEMO", "planted")
     at = app_test.run()
@@ -167,6 +186,10 @@ def test_a_cluster_lost_mid_sweep_keeps_the_finished_ranks(app_test, monkeypatch
     assert errors[0].count(". ") == 0             # one sentence (addresses hold dots, not ". ")
     assert any("Dask cluster failed" in w.value for w in at.warning)
     assert len(at.get("plotly_chart")) == charts
+    # the app's console gets no client tracebacks for it (the page said it in one sentence)
+    loud = [f"{r.name} {r.levelname}: {r.getMessage()[:200]}" for r in records.records
+            if r.levelno >= logging.ERROR]
+    assert not loud, loud
 
 
 def test_a_cluster_lost_mid_restarts_keeps_the_finished_runs(app_test, monkeypatch):
