@@ -69,7 +69,8 @@ table = pd.DataFrame({
     "relative error ‖X−WH‖/‖X‖": [r["rel_error"] for r in results.values()]},
     index=list(results))
 st.dataframe(table, width="stretch",
-             column_config={c: st.column_config.NumberColumn(format="%.4f") for c in table})
+             column_config={c: st.column_config.NumberColumn(format="%.1f" if "dB" in c else "%.4f")
+                            for c in table})
 best_cos = max(results, key=lambda k: results[k]["cosines"].mean())
 best_snr = max(results, key=lambda k: results[k]["snr"].mean())
 st.markdown(
