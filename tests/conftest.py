@@ -98,6 +98,18 @@ def app_test():
     return AppTest.from_file(str(APP), default_timeout=60)
 
 
+@pytest.fixture
+def app_on(app_test, monkeypatch):
+    """``app_on(demo)``: the dashboard started on a demo set (via NMF_EXPLORER_DEMO), run once
+    without an exception."""
+    def start(demo: str):
+        monkeypatch.setenv("NMF_EXPLORER_DEMO", demo)
+        at = app_test.run()
+        assert not at.exception
+        return at
+    return start
+
+
 @pytest.fixture(autouse=True)
 def _clear_caches():
     """``st.cache_data`` is global to the process: every test starts cold."""

@@ -11,13 +11,8 @@ RESTARTS = "app_pages/restarts.py"
 
 
 @pytest.fixture
-def app(app_test, monkeypatch):
-    def start(demo: str):
-        monkeypatch.setenv("NMF_EXPLORER_DEMO", demo)
-        at = app_test.run()
-        assert not at.exception
-        return at
-    return start
+def app(app_on):
+    return app_on
 
 
 def _loss_figure(figures, at):

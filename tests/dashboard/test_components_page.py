@@ -15,11 +15,10 @@ LAST_FIT = "nmfx_last_fit"
 
 
 @pytest.fixture
-def fitted(app_test, monkeypatch):
+def fitted(app_on):
     """The dashboard on a demo set, after its first fit, on the Components page."""
     def start(demo: str):
-        monkeypatch.setenv("NMF_EXPLORER_DEMO", demo)
-        at = app_test.run()
+        at = app_on(demo)
         at.switch_page(FIT).run()
         assert not at.exception and not at.error
         at.switch_page(CMP).run()

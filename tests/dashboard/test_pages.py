@@ -7,14 +7,8 @@ RESTARTS, EXPORT = "app_pages/restarts.py", "app_pages/export.py"
 
 
 @pytest.fixture
-def app(app_test, monkeypatch):
-    """The dashboard started on a given demo set (via NMF_EXPLORER_DEMO)."""
-    def start(demo: str):
-        monkeypatch.setenv("NMF_EXPLORER_DEMO", demo)
-        at = app_test.run()
-        assert not at.exception
-        return at
-    return start
+def app(app_on):
+    return app_on
 
 
 def _by_title(figs):
