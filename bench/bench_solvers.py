@@ -273,8 +273,9 @@ def calibrate(case, row, min_time):
     return int(min(max(math.ceil(min_time / max(est, 1e-6)), 10), 20000))
 
 
-# Before each timed run: BLAS threads left spinning by the previous run (OpenBLAS keeps them
-# busy for a while after a call) would take a core from this one.
+# Before each timed run, so that BLAS threads left spinning by the previous run (OpenBLAS keeps
+# them busy for a while after a call) are idle again: a precaution, whose effect on one
+# machine was within the run-to-run noise.
 PAUSE = 0.1
 
 

@@ -21,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor, wait
 from . import _parallel
 
 #: Below this many cells of X a fit keeps to one thread: handing blocks to threads costs more
-#: than it saves (digits, 115,000 cells: no faster on two cores; planted, 2,000,000: 1.7x).
+#: than it saves (digits, 115,000 cells: no faster on two cores; planted, 2,000,000: 1.3-1.5x).
 MIN_CELLS = 1 << 19
 #: At most this many threads per fit (and lanes per kernel: more threads would have no lane).
 MAX_THREADS = 8
