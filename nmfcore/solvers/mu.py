@@ -646,14 +646,14 @@ class MultiplicativeUpdates(Solver):
         """One pass over the row blocks at the current H: optionally the W update, then the
         objective and squared error at (W, H), and H's next numerator and denominator."""
         W, H, M, beta = self._W, self._H, self.mask, self.beta
-        numer_h, denom_h = np.zeros_like(H), np.zeros_like(H)
-        acc = [0.0] * 5
         # dense X = s * A without a mask: the kernel reads the caller's A and s scales what is
         # linear in X (R's products, <X, WH>, <X, Q>), exactly (s is a power of two)
         raw = self.X_raw is not None and M is None and not self.sparse and self._bsp is None
         evaluate = self._evaluate
         s = self.x_scale if raw else 1.0
         if self._bsp is not None:             # X at its non-zeros (sparse, or mostly zeros)
+            numer_h, denom_h = np.zeros_like(H), np.zeros_like(H)
+            acc = [0.0] * 5
             for i, (a, b) in enumerate(self._bblocks):
                 WI = W[a:b]
                 if update_w:
