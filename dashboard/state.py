@@ -68,6 +68,18 @@ def default_rank(ds: Dataset) -> int:
     return int(min(ds.suggested_rank or 5, upper))
 
 
+# The rank sweep's default range reaches this many ranks past the data set's default rank:
+# the criteria need ranks beyond the true one to show that more components only fit noise.
+RANKS_PAST_DEFAULT = 3
+
+
+def default_rank_range(ds: Dataset) -> tuple[int, int]:
+    """The Rank page's default range: 2 to 10, or to three past the data set's default rank
+    where that is higher (swimmer, rank 17: 2 to 20), within the slider's limits."""
+    top = max(1, min(min(ds.X.shape), 40))
+    return min(2, top), min(top, max(10, default_rank(ds) + RANKS_PAST_DEFAULT))
+
+
 def get_rank() -> int:
     ds = get_dataset()
     return int(st.session_state.get(_RANK, default_rank(ds) if ds is not None else 5))

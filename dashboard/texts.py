@@ -1,4 +1,4 @@
-"""Words the pages show that are not computed: axis titles, display names of losses.
+"""Words the pages show that are not computed: axis titles, display names of losses, prompts.
 
 The rank criteria's titles and explanations come with the criteria themselves
 (:data:`nmfcore.RANK_CRITERIA`); the solvers' names, descriptions and option help come with the
@@ -19,3 +19,14 @@ LOSS_HELP = {"frobenius": "least squares (Gaussian noise)",
              "kl": "generalized Kullback-Leibler (Poisson likelihood; counts)",
              "itakura-saito": "Itakura-Saito, scale invariant (power spectra; needs no zeros)",
              "beta": "the β-divergence with the β you give (0 IS, 1 KL, 2 Frobenius)"}
+
+
+def rank_prompt(suggested: int | None, ranks: tuple[int, int]) -> str:
+    """What the Rank page says before a sweep: how to start one and why its default range
+    ends where it does."""
+    lo, hi = ranks
+    why = (f" The default range, {lo}–{hi}, reaches past this data set's suggested rank "
+           f"({suggested}), so the criteria can show what components beyond it add."
+           if suggested and suggested < hi else "")
+    return ("Pick a range of ranks and press **Run sweep**: each rank is fitted from several "
+            "random starts, on held-out entries and on shuffled data." + why)

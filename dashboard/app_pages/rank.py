@@ -16,7 +16,7 @@ st.caption(f"**{ds.name}** · {n} × {m}. Each rank is fitted from several rando
 with st.form("rank_form"):
     # two rows of four, so every menu is wide enough for its longest choice
     c, d = st.columns([3, 1, 1, 1]), st.columns(4)
-    lo_hi = c[0].slider("Ranks", 1, min(top, 40), (2, min(top, 10)), key="rank_range")
+    lo_hi = c[0].slider("Ranks", 1, min(top, 40), state.default_rank_range(ds), key="rank_range")
     n_restarts = c[1].number_input("Restarts per rank", 1, 100, 10, key="rank_restarts")
     max_iter = c[2].number_input("Iterations per fit", 1, 5000, choices.DEFAULT_MAX_ITER,
                                  key="rank_iter")
@@ -47,8 +47,7 @@ if run:
     job = services.start_sweep(ds, key, settings)
     state.set_job("rank", job)
 if job is None or job.key != key:
-    st.info("Pick a range of ranks and press **Run sweep** (ranks 2–10 × 10 restarts take "
-            "about half a minute on the digits demo).")
+    st.info(texts.rank_prompt(ds.suggested_rank, state.default_rank_range(ds)))
     st.stop()
 
 

@@ -91,6 +91,20 @@ def test_race_draws_one_line_per_solver_with_decreasing_mu(app, figures):
     assert rel["layout"]["xaxis"]["title"]["text"] == "wall time (s)"
 
 
+@pytest.mark.parametrize("demo, ranks", [("swimmer", (2, 20)), ("planted", (2, 10)),
+                                         ("tiny", (2, 5))])
+def test_rank_page_default_range_reaches_past_the_suggested_rank(app, demo, ranks):
+    """Swimmer's 17 parts lie outside 2-10: the default range must reach them, and past them
+    (the criteria need ranks beyond the true one); the tiny set (5 x 6) caps the range."""
+    at = app(demo)
+    at.switch_page(RANK).run()
+    assert not at.exception
+    assert tuple(at.slider(key="rank_range").value) == ranks
+    prompt = at.info[0].value
+    assert "Run sweep" in prompt
+    assert f"default range, {ranks[0]}–{ranks[1]}, reaches past" in prompt
+
+
 def test_rank_page_small_multiples_with_baseline_and_marks(app, figures):
     at = app("planted")
     at.switch_page(RANK).run()
