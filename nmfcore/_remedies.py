@@ -129,34 +129,36 @@ def _drop(X, what, axis):
     return out, desc, keep
 
 
-def drop_zero_rows(X):
-    """Remove the rows whose cells are all 0."""
-    out, desc, _ = _drop(X, "zero", 0)
-    return out, desc
+# the drop remedies: name -> (what, axis, docstring); each is ``_drop`` on one selection
+_DROPS = {
+    "drop_zero_rows": ("zero", 0, "Remove the rows whose cells are all 0."),
+    "drop_zero_cols": ("zero", 1, "Remove the columns whose cells are all 0."),
+    "drop_nonfinite_rows": ("nonfinite", 0, "Remove the rows holding a NaN or an infinite value."),
+    "drop_nonfinite_cols": ("nonfinite", 1,
+                            "Remove the columns holding a NaN or an infinite value."),
+    "drop_constant_cols": ("constant", 1,
+                           "Remove the (non-zero) columns that have the same value in every row "
+                           "(dense only)."),
+}
 
 
-def drop_zero_cols(X):
-    """Remove the columns whose cells are all 0."""
-    out, desc, _ = _drop(X, "zero", 1)
-    return out, desc
+def _dropper(name: str):
+    what, axis, doc = _DROPS[name]
+
+    def remedy(X):
+        out, desc, _ = _drop(X, what, axis)
+        return out, desc
+
+    remedy.__name__ = remedy.__qualname__ = name
+    remedy.__doc__ = doc + "\n\n    Returns ``(X_new, description)``.\n    "
+    return remedy
 
 
-def drop_nonfinite_rows(X):
-    """Remove the rows holding a NaN or an infinite value."""
-    out, desc, _ = _drop(X, "nonfinite", 0)
-    return out, desc
-
-
-def drop_nonfinite_cols(X):
-    """Remove the columns holding a NaN or an infinite value."""
-    out, desc, _ = _drop(X, "nonfinite", 1)
-    return out, desc
-
-
-def drop_constant_cols(X):
-    """Remove the (non-zero) columns that have the same value in every row (dense only)."""
-    out, desc, _ = _drop(X, "constant", 1)
-    return out, desc
+drop_zero_rows = _dropper("drop_zero_rows")
+drop_zero_cols = _dropper("drop_zero_cols")
+drop_nonfinite_rows = _dropper("drop_nonfinite_rows")
+drop_nonfinite_cols = _dropper("drop_nonfinite_cols")
+drop_constant_cols = _dropper("drop_constant_cols")
 
 
 def nan_as_missing(X):
@@ -314,11 +316,8 @@ def apply_to_dataset(ds: Dataset, name: str, **kwargs) -> tuple[Dataset, str]:
     if name not in REMEDIES:
         raise ValueError(f"Unknown remedy {name!r}; choose one of: {', '.join(REMEDIES)}.")
     extras = dict(ds.extras)
-    drops = {"drop_zero_rows": ("zero", 0), "drop_zero_cols": ("zero", 1),
-             "drop_nonfinite_rows": ("nonfinite", 0), "drop_nonfinite_cols": ("nonfinite", 1),
-             "drop_constant_cols": ("constant", 1)}
-    if name in drops:
-        what, axis = drops[name]
+    if name in _DROPS:
+        what, axis, _ = _DROPS[name]
         X, desc, keep = _drop(ds.X, what, axis)
         if axis == 0:
             if isinstance(extras.get("true_W"), np.ndarray):
