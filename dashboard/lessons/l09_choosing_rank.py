@@ -51,8 +51,8 @@ at = int(np.flatnonzero(t["rank"] == true_r)[0])
 cv_change = t["cv_error"][past] / t["cv_error"][at] - 1.0
 fit_change = t["rel_error"][past] / t["rel_error"][at] - 1.0
 best = int(t["rank"][int(np.nanargmin(t["cv_error"]))])
-st.plotly_chart(figures.lines(t["rank"][past], {
-    "held-out error": cv_change * 100, "error on the data": fit_change * 100},
+st.plotly_chart(figures.lines(t["rank"][past], {   # in the first figure's order: its colours
+    "error on the data": fit_change * 100, "held-out error": cv_change * 100},
     title=f"Zoom past r = {true_r}: change from the value at r = {true_r}, in %",
     xlabel="rank r", ylabel=f"% change from r = {true_r}", markers=True, hline=0.0),
     key="l09_zoom")

@@ -54,9 +54,11 @@ def test_lesson9_error_falls_but_heldout_and_baseline_point_to_true_rank(app_tes
     table = at.table[0].value
     assert (table["suggested r"] == 4).sum() >= 2
     # the zoom past r = 4 shows what the first chart cannot: the held-out error turns up
-    zoom = {t["name"]: np.asarray(t["y"], float)
-            for t in by_title(figures(at), "Zoom past r = 4")["data"]}
+    zoom_fig = by_title(figures(at), "Zoom past r = 4")
+    zoom = {t["name"]: np.asarray(t["y"], float) for t in zoom_fig["data"]}
     assert zoom["error on the data"][-1] < 0 < zoom["held-out error"][-1]
+    # its two curves come in the first figure's order, so each keeps its colour
+    assert [t["name"] for t in zoom_fig["data"]] == [t["name"] for t in err["data"]][:2]
     low = zoom["held-out error"][-1]
     at.select_slider(key="l09_noise").set_value(0.2).run()
     assert not at.exception
