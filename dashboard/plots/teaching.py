@@ -284,6 +284,24 @@ def fitted_by_count(observed, series: dict, *, title: str = "", height: int = 38
                                  name=name, line=dict(color=PALETTE[i % len(PALETTE)])))
     fig.update_layout(**_LAYOUT, title=title, height=height, xaxis_title=xlabel,
                       yaxis_title=ylabel, legend=dict(orientation="h", y=-0.25))
-    fig.update_xaxes(type="log")
-    fig.update_yaxes(type="log")
+    values = np.concatenate([x] + [np.asarray(v, dtype=float) for v in series.values()])
+    values = values[np.isfinite(values) & (values > 0)]
+    # 1-2-5 ticks, labelled in plain numbers: Plotly's own log ticks label 2 and 5 of every
+    # decade without the decade ("2, 5, 10, 2, 5, 100"), which reads as a jumble
+    for axis, vals in ((fig.update_xaxes, x[x > 0]), (fig.update_yaxes, values)):
+        ticks = _log_ticks(vals.min(), vals.max()) if vals.size else []
+        axis(type="log", tickvals=ticks, ticktext=[f"{t:g}" for t in ticks])
     return fig
+
+
+def _log_ticks(lo: float, hi: float) -> list[float]:
+    """The values 1, 2 and 5 times a power of ten from just below ``lo`` to just above ``hi``."""
+    out = []
+    for k in range(int(np.floor(np.log10(lo))), int(np.floor(np.log10(hi))) + 1):
+        out += [m * 10.0 ** k for m in (1, 2, 5)]
+    low = max(t for t in out if t <= lo) if any(t <= lo for t in out) else out[0]
+    above = [t for t in out if t >= hi]
+    high = min(above) if above else 10.0 ** (np.floor(np.log10(hi)) + 1)
+    if high not in out:
+        out.append(high)
+    return [float(f"{t:.3g}") for t in out if low <= t <= high]

@@ -119,6 +119,12 @@ def test_lesson5_each_fit_wins_its_own_objective(app_test, figures):
     miss = {name: np.abs(np.log(lines[name] / x)) for name in ("Frobenius fit", "KL fit")}
     assert miss["KL fit"][0] < miss["Frobenius fit"][0]     # small counts: KL is closer
     assert miss["Frobenius fit"][-1] < miss["KL fit"][-1]   # the largest: Frobenius is
+    # both axes labelled 1, 2, 5, 10, 20 ... in plain numbers, covering every point drawn
+    for ax, vals in (("xaxis", x), ("yaxis", np.concatenate([*lines.values(), x]))):
+        ticks = np.asarray(by_count["layout"][ax]["tickvals"], float)
+        assert by_count["layout"][ax]["ticktext"] == [f"{t:g}" for t in ticks]
+        assert np.all(np.diff(ticks) > 0) and {1.0, 2.0, 5.0, 10.0} <= set(ticks)
+        assert ticks[0] <= vals.min() and ticks[-1] >= vals.max()
 
 
 def test_lesson6_memberships_sum_to_one_and_track_truth(app_test, figures):
