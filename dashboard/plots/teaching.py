@@ -295,13 +295,10 @@ def fitted_by_count(observed, series: dict, *, title: str = "", height: int = 38
 
 
 def _log_ticks(lo: float, hi: float) -> list[float]:
-    """The values 1, 2 and 5 times a power of ten from just below ``lo`` to just above ``hi``."""
-    out = []
-    for k in range(int(np.floor(np.log10(lo))), int(np.floor(np.log10(hi))) + 1):
-        out += [m * 10.0 ** k for m in (1, 2, 5)]
-    low = max(t for t in out if t <= lo) if any(t <= lo for t in out) else out[0]
-    above = [t for t in out if t >= hi]
-    high = min(above) if above else 10.0 ** (np.floor(np.log10(hi)) + 1)
-    if high not in out:
-        out.append(high)
-    return [float(f"{t:.3g}") for t in out if low <= t <= high]
+    """The values 1, 2 and 5 times a power of ten from the last at or below ``lo`` to the
+    first at or above ``hi`` (both exist: the decades run from below ``lo`` to above ``hi``)."""
+    first, last = int(np.floor(np.log10(lo))), int(np.floor(np.log10(hi))) + 1
+    ticks = [float(f"{m * 10.0 ** k:.3g}") for k in range(first, last + 1) for m in (1, 2, 5)]
+    low = max(t for t in ticks if t <= lo)
+    high = min(t for t in ticks if t >= hi)
+    return [t for t in ticks if low <= t <= high]
