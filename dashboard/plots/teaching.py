@@ -146,6 +146,9 @@ def lines(x, series: dict, *, title: str = "", xlabel: str = "", ylabel: str = "
                       yaxis_title=ylabel, legend=dict(orientation="h", y=-0.25))
     if log_y:
         fig.update_yaxes(type="log")
+    grid = np.asarray(x) if x is not None else np.empty(0)
+    if grid.size and np.issubdtype(grid.dtype, np.integer) and np.ptp(grid) <= 20:
+        fig.update_xaxes(dtick=1)    # ranks, steps: no ticks between whole numbers
     return fig
 
 

@@ -59,6 +59,7 @@ def test_lesson9_error_falls_but_heldout_and_baseline_point_to_true_rank(app_tes
     assert zoom["error on the data"][-1] < 0 < zoom["held-out error"][-1]
     # its two curves come in the first figure's order, so each keeps its colour
     assert [t["name"] for t in zoom_fig["data"]] == [t["name"] for t in err["data"]][:2]
+    assert zoom_fig["layout"]["xaxis"]["dtick"] == 1 == err["layout"]["xaxis"]["dtick"]  # ranks
     low = zoom["held-out error"][-1]
     at.select_slider(key="l09_noise").set_value(0.2).run()
     assert not at.exception
