@@ -466,11 +466,11 @@ class MultiplicativeUpdates(Solver):
             np.take(Ht, cols[p:q], axis=0, out=S.data.reshape(q - p, rank), mode="clip")
             if update_w:
                 wh = S @ WI.ravel()
-                np.maximum(wh, self.floor, out=wh)
+                _add_floor(wh, self.floor)
                 np.divide(xI, wh, out=R.data)
                 self._apply(WI, R @ Ht, np.broadcast_to(rowsum, WI.shape).copy())
             wh = S @ WI.ravel()
-            np.maximum(wh, self.floor, out=wh)
+            _add_floor(wh, self.floor)
             np.divide(xI, wh, out=self._kl_ratio[p:q])
             if evaluate:
                 x_wh += float(np.dot(xI, wh))
