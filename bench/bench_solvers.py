@@ -579,6 +579,85 @@ def run_scale(n_iter, threads):
     return out
 
 
+# ------------------------------------------------------------------------- fresh processes
+# scikit-learn's KL and beta MU form several m x n temporaries per iteration; what they cost
+# depends on the state of glibc's allocator (whether freed blocks are handed back to the
+# system and faulted in again on the next iteration). The main tables run late in one long
+# process; this section runs each pair (an nmfcore row and its scikit-learn row, interleaved)
+# in a new process, once with glibc's defaults (a new Python process, as a script runs) and
+# once with freed memory kept (MALLOC_MMAP_THRESHOLD_ and MALLOC_TRIM_THRESHOLD_ at 1 GiB).
+FRESH_PAIRS = ("mu-kl", "mu-kl/10", "mu-b0", "mu-b1.5")
+FRESH_ENVS = (("glibc defaults", {}),
+              ("freed memory kept", {"MALLOC_MMAP_THRESHOLD_": str(1 << 30),
+                                     "MALLOC_TRIM_THRESHOLD_": str(1 << 30)}))
+
+
+def fresh_child(name, threads, repeats, min_time):
+    """In this (new) process: each of FRESH_PAIRS on data set ``name`` against its
+    scikit-learn row, interleaved, the same iterations for both; prints one JSON line."""
+    from threadpoolctl import threadpool_limits
+    (case,) = load_cases([name])
+    by_name = {r[0]: r for r in ROWS}
+    out = {}
+    with threadpool_limits(threads):
+        for nm in FRESH_PAIRS:
+            rows = [by_name[nm], by_name[by_name[nm][3]]]
+            if any(r not in rows_for(case) for r in rows):
+                continue
+            n = max(calibrate(case, r, min_time) for r in rows)
+            best = [math.inf, math.inf]
+            for _ in range(repeats):
+                for i, r in enumerate(rows):
+                    best[i] = min(best[i], time_once(case, r, n)[0])
+            out[nm] = dict(sk=rows[1][0], nm_ms=1e3 * best[0], sk_ms=1e3 * best[1], iters=n)
+    print(json.dumps(out))
+
+
+def run_fresh(cases, threads, repeats, min_time):
+    """:func:`fresh_child` for every case, under each of FRESH_ENVS."""
+    out = {}
+    for label, env in FRESH_ENVS:
+        for c in cases:
+            p = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--fresh-child",
+                                c.name, "--threads", str(threads), "--fresh-repeats",
+                                str(repeats), "--fresh-min-time", str(min_time)],
+                               capture_output=True, text=True, env={**os.environ, **env})
+            if p.returncode != 0:
+                out[(label, c.name)] = {"error": (p.stderr.strip().splitlines() or ["?"])[-1]}
+            else:
+                out[(label, c.name)] = json.loads(p.stdout.strip().splitlines()[-1])
+            print(f"  fresh process ({label}) {c.name}: "
+                  + ", ".join(f"{k} {v['nm_ms']:.3f} vs {v['sk']} {v['sk_ms']:.3f} ms/it"
+                              for k, v in out[(label, c.name)].items() if k != "error"),
+                  flush=True)
+    return out
+
+
+def fresh_lines(fresh, threads, cases, main_results):
+    """The fresh-process section of results.md."""
+    L = [f"## KL and beta MU in fresh processes ({threads} BLAS thread(s), wall clock)", "",
+         "Each pair (the nmfcore row and its scikit-learn row, interleaved, the same iterations, "
+         "best of the repeats, counted after a call's first iteration as above) in a new "
+         "process of its own: with glibc's defaults, as in a new Python process, and with freed "
+         "memory kept (MALLOC_MMAP_THRESHOLD_ and MALLOC_TRIM_THRESHOLD_ at 1 GiB). 'bench "
+         "process' is the ratio in the tables above, measured late in one long process. "
+         "Ratios > 1: nmfcore faster.", "",
+         "| data | row | " + " | ".join(f"{lab}: nmfcore / sk ms/it, ratio" for lab, _ in FRESH_ENVS)
+         + " | bench process |", "|---|---|" + "---|" * (len(FRESH_ENVS) + 1)]
+    for c in cases:
+        names = [k for k in FRESH_PAIRS if k in fresh.get((FRESH_ENVS[0][0], c.name), {})]
+        for k in names:
+            cells = []
+            for lab, _ in FRESH_ENVS:
+                v = fresh.get((lab, c.name), {}).get(k)
+                cells.append("failed" if v is None else
+                             f"{v['nm_ms']:.3f} / {v['sk_ms']:.3f}, **{v['sk_ms'] / v['nm_ms']:.2f}x**")
+            main = (main_results or {}).get(c.name, {}).get(k, {}).get("speedup")
+            L.append(f"| {c.name} | {k} vs {fresh[(FRESH_ENVS[0][0], c.name)][k]['sk']} | "
+                     + " | ".join(cells) + f" | {fmt(main)}x |")
+    return L + [""]
+
+
 # --------------------------------------------------------------------------------------- main
 def fmt(x, spec=".2f", none="-"):
     return none if x is None or (isinstance(x, float) and not math.isfinite(x)) else format(x, spec)
@@ -851,12 +930,20 @@ def main():
     ap.add_argument("--out", default=str(HERE / "results.md"))
     ap.add_argument("--scale-child", help=argparse.SUPPRESS)
     ap.add_argument("--scale-iter", type=int, default=3, help="iterations in the scale test")
+    ap.add_argument("--no-fresh", action="store_true",
+                    help="skip the KL and beta pairs in fresh processes")
+    ap.add_argument("--fresh-child", help=argparse.SUPPRESS)
+    ap.add_argument("--fresh-repeats", type=int, default=5, help=argparse.SUPPRESS)
+    ap.add_argument("--fresh-min-time", type=float, default=0.3, help=argparse.SUPPRESS)
     ap.add_argument("--threads", type=int, nargs="+", default=[2],
                     help="BLAS thread setting(s) (threadpoolctl), default 2; e.g. --threads 2 1 "
                          "runs the whole table once per setting")
     a = ap.parse_args()
     if a.scale_child:
         return scale_child(a.scale_child, a.scale_iter, a.threads[0])
+    if a.fresh_child:
+        warnings.simplefilter("ignore")
+        return fresh_child(a.fresh_child, a.threads[0], a.fresh_repeats, a.fresh_min_time)
     a.repeats = 1 if a.quick else 5
     a.min_time = 0.1 if a.quick else 0.3
     a.cd_iters = 300 if a.quick else 1000
@@ -875,12 +962,13 @@ def main():
     cases = load_cases(a.only)
     snapshot_sources()
     runs = []                               # one per BLAS thread setting
-    profiles = scale = None
+    profiles = scale = fresh = None
 
     def write(final):
         load1 = os.getloadavg()
         elapsed = time.perf_counter() - t_start
-        all_tgt = write_doc(a, date, code, load0, load1, elapsed, cases, runs, profiles, scale, final)
+        all_tgt = write_doc(a, date, code, load0, load1, elapsed, cases, runs, profiles, scale, final,
+                            fresh)
         return all_tgt, load1, elapsed
 
     for threads in a.threads:
@@ -902,6 +990,9 @@ def main():
             with threadpool_limits(1):
                 profiles = profile_solvers(next(c for c in cases if c.name == "planted"))
         write(False)                        # results so far, in case a later section is cut short
+    if not a.no_fresh:
+        print(f"\n== KL and beta in fresh processes ({a.threads[0]} BLAS threads)", flush=True)
+        fresh = run_fresh(cases, a.threads[0], a.repeats, a.min_time)
     if a.scale:
         scale = run_scale(a.scale_iter, a.threads[0])
     all_tgt, load1, elapsed = write(True)
@@ -911,7 +1002,8 @@ def main():
     print(f"\nwrote {a.out} ({elapsed:.0f} s; load end {load1[0]:.2f})")
 
 
-def write_doc(a, date, code, load0, load1, elapsed, cases, runs, profiles, scale, final):
+def write_doc(a, date, code, load0, load1, elapsed, cases, runs, profiles, scale, final,
+              fresh=None):
     import sklearn
     L = ["# nmfcore solver benchmark (generated by `bench/bench_solvers.py`)", "",
          f"- date: {date}; run took {elapsed:.0f} s{'' if final else ' so far (INCOMPLETE: later sections still running)'}; mode: {'quick' if a.quick else 'full'}"
@@ -955,6 +1047,8 @@ def write_doc(a, date, code, load0, load1, elapsed, cases, runs, profiles, scale
               "tracemalloc peak of a 5-iteration fit, input excluded.", ""]
         for c in cases:
             L += table_lines(c, run["results"][c.name]) + [""]
+    if fresh:
+        L += fresh_lines(fresh, a.threads[0], cases, runs[0]["results"] if runs else None)
     if scale:
         L += [f"## Scale (own subprocess each, `resource.getrusage` peak RSS, {a.threads[0]} BLAS thread(s))", "",
               "RSS after data: peak while building X (the generator's own temporaries); RSS before fit: "
