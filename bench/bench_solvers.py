@@ -18,11 +18,12 @@ run.
 
 Columns
 -------
-ms/it      wall time of ``factorize`` / ``non_negative_factorization`` for a fixed number of
-           iterations (tol=0; each timed run >= --min-time seconds) less that of a one-iteration
-           call timed just before, divided by the iterations run less one: the cost of an
-           iteration, without what a call costs once; best of --repeats. For ``sgd`` one
-           iteration is one epoch.
+ms/it      the best wall time over --repeats of ``factorize`` / ``non_negative_factorization``
+           for a fixed number of iterations (tol=0; each timed run >= --min-time seconds) less
+           the best time of a one-iteration call (each repeat times one just before), divided by
+           the iterations run less one: the cost of an iteration, without what a call costs
+           once. The two bests are taken apart (see ``Timing``). For ``sgd`` one iteration is
+           one epoch.
 1-it call  wall time of a one-iteration call: what a call costs once (validation, set-up, the
            start's evaluation, the result) plus one iteration; best of --repeats.
 bound ms   time of the iteration's data products alone on the same data and shapes:
@@ -292,26 +293,45 @@ def time_run(case, row, n):
     return time.perf_counter() - t, time.process_time() - c, done
 
 
-def time_once(case, row, n):
-    """Wall and process-CPU seconds per iteration of one run of ``n`` iterations, counted
-    beyond its first: the run's time minus that of a one-iteration run timed just before it,
-    over ``n - 1``. What a call costs once (validation, set-up, the start's evaluation, the
-    result) is left out for both libraries alike and returned as the one-iteration run's wall
-    seconds (``start``)."""
-    w1, c1, _ = time_run(case, row, 1)
-    w, c, done = time_run(case, row, n)
-    k = max(done - 1, 1)
-    return max(w - w1, 0.0) / k, done, max(c - c1, 0.0) / k, w1
+class Timing:
+    """The timed runs of one row: the best (least) time of a one-iteration call and, apart
+    from it, the best time of an ``n``-iteration run. Per iteration is their difference over
+    ``n - 1``: the iterations after a call's first, with what a call costs once (validation,
+    set-up, the start's evaluation, the result) left out for both libraries alike. The two
+    bests are taken apart because a call's one-time cost varies from call to call (most for
+    scikit-learn's, whose first iteration allocates its m x n temporaries afresh): the least
+    of differences would pick the run whose one-iteration call was slowest and read an
+    iteration as cheaper than it is."""
+
+    def __init__(self):
+        self.w1 = self.c1 = self.wn = self.cn = math.inf
+        self.done = 0
+
+    def add(self, case, row, n):
+        """Time one one-iteration call, then one ``n``-iteration run."""
+        w1, c1, _ = time_run(case, row, 1)
+        wn, cn, done = time_run(case, row, n)
+        self.w1, self.c1 = min(self.w1, w1), min(self.c1, c1)
+        self.wn, self.cn, self.done = min(self.wn, wn), min(self.cn, cn), done
+        return self
+
+    @property
+    def wall(self):
+        """Wall seconds per iteration."""
+        return max(self.wn - self.w1, 0.0) / max(self.done - 1, 1)
+
+    @property
+    def cpu(self):
+        """Process-CPU seconds per iteration."""
+        return max(self.cn - self.c1, 0.0) / max(self.done - 1, 1)
 
 
 def ms_per_iter(case, row, repeats, min_time):
     n = calibrate(case, row, min_time)
-    best, iters = math.inf, n
+    t = Timing()
     for _ in range(repeats):
-        dt, done, _, _ = time_once(case, row, n)
-        if dt < best:
-            best, iters = dt, done
-    return 1e3 * best, iters
+        t.add(case, row, n)
+    return 1e3 * t.wall, t.done
 
 
 def peak_mb(case, row, n_iter=5):
@@ -605,11 +625,11 @@ def fresh_child(name, threads, repeats, min_time):
             if any(r not in rows_for(case) for r in rows):
                 continue
             n = max(calibrate(case, r, min_time) for r in rows)
-            best = [math.inf, math.inf]
+            t = [Timing(), Timing()]
             for _ in range(repeats):
                 for i, r in enumerate(rows):
-                    best[i] = min(best[i], time_once(case, r, n)[0])
-            out[nm] = dict(sk=rows[1][0], nm_ms=1e3 * best[0], sk_ms=1e3 * best[1], iters=n)
+                    t[i].add(case, r, n)
+            out[nm] = dict(sk=rows[1][0], nm_ms=1e3 * t[0].wall, sk_ms=1e3 * t[1].wall, iters=n)
     print(json.dumps(out))
 
 
@@ -675,35 +695,30 @@ def bench_case(case, a):
         group = [sk] + [row[0] for row in rows if row[3] == sk]
         most = max(ns[g] for g in group)
         ns.update((g, most) for g in group)
-    best = {row[0]: (math.inf, 0) for row in rows}
-    cpu = {row[0]: math.inf for row in rows}
-    start = {row[0]: math.inf for row in rows}
+    timing = {row[0]: Timing() for row in rows}
     for rep in range(a.repeats):
         b = product_bound(case)
         bound = b if rep == 0 else {k: (min(bound[k], b[k]) if k != "parts" else
                                         {p: min(bound["parts"][p], b["parts"][p]) for p in b["parts"]})
                                     for k in b}
         for row in rows:
-            dt, done, c, w1 = time_once(case, row, ns[row[0]])
-            cpu[row[0]] = min(cpu[row[0]], c)
-            start[row[0]] = min(start[row[0]], w1)
-            if dt < best[row[0]][0]:
-                best[row[0]] = (dt, done)
+            timing[row[0]].add(case, row, ns[row[0]])
     print(f"  bound: frobenius {bound['fro']:.3f} ms, kl {bound['kl']:.3f} ms  parts "
           + ", ".join(f"{k} {v:.3f}" for k, v in bound["parts"].items()), flush=True)
     res = {}
     for row in rows:
         name, lib, opts, match, loss = row
-        wall, iters = 1e3 * best[name][0], best[name][1]
-        ms = 1e3 * cpu[name] if CLOCK["clock"] is time.process_time else wall
+        t = timing[name]
+        wall, iters, cpu = 1e3 * t.wall, t.done, 1e3 * t.cpu
+        ms = cpu if CLOCK["clock"] is time.process_time else wall
         mem = peak_mb(case, row)
         b = bound[loss]
-        res[name] = dict(ms=ms, wall=wall, cpu=1e3 * cpu[name], iters=iters, mem=mem, pct=100.0 * b / ms,
-                         start=1e3 * start[name],
+        res[name] = dict(ms=ms, wall=wall, cpu=cpu, iters=iters, mem=mem, pct=100.0 * b / ms,
+                         start=1e3 * t.w1,
                          bound=b, match=match, loss=loss,
                          pct_textbook=100.0 * bound["fro_textbook"] / ms if loss == "fro" else None)
-        print(f"  {name:6s} {ms:9.3f} ms/it ({iters} it, wall {wall:.3f}, cpu {1e3 * cpu[name]:.3f}; "
-              f"1-it call {1e3 * start[name]:.1f} ms)  {100 * b / ms:5.1f}% of bound  "
+        print(f"  {name:6s} {ms:9.3f} ms/it ({iters} it, wall {wall:.3f}, cpu {cpu:.3f}; "
+              f"1-it call {1e3 * t.w1:.1f} ms)  {100 * b / ms:5.1f}% of bound  "
               f"peak {mem:8.1f} MB", flush=True)
     for name, r in res.items():
         r["speedup"] = res[r["match"]]["ms"] / r["ms"] if r["match"] else None
@@ -1033,8 +1048,8 @@ def write_doc(a, date, code, load0, load1, elapsed, cases, runs, profiles, scale
         L += ["", f"## Tables, {run['threads']} BLAS thread(s)", "",
               f"ms/it: per iteration (epoch for sgd), best of the interleaved repeats, measured with "
               f"{'the process CPU clock (one BLAS thread: all the work, none of the waiting for a core while other jobs load the machine); the bound with the same clock' if run['threads'] == 1 else 'the wall clock'}; "
-              "each counts the iterations after a call's first (a run's time minus a one-iteration run's, "
-              "over its iterations less one), for both libraries; "
+              "each counts the iterations after a call's first (the best run's time minus the best "
+              "one-iteration call's, over its iterations less one), for both libraries; "
               "wall ms/it and cpu ms/it: both clocks (cpu counts every BLAS thread, spin-waiting included); "
               "1-it call ms: wall time of a whole one-iteration call (validation, set-up, the start's "
               "evaluation, one iteration, the result), best of the repeats; "
