@@ -10,6 +10,7 @@ import scipy.sparse as sp
 
 import nmfcore
 from nmfcore import losses
+from nmfcore.solvers import mu as mu_module
 from nmfcore.solvers.mu import MultiplicativeUpdates
 
 TINY = np.finfo(np.float64).tiny
@@ -88,6 +89,48 @@ def test_mostly_zero_dense_kl_keeps_a_zero_row_and_column_finite():
     assert np.isfinite(res.W).all() and np.isfinite(res.H).all()
     assert np.isfinite(res.history["loss"]).all()
     assert np.all(np.diff(res.history["loss"]) <= 1e-12 * res.history["loss"][0])
+
+
+@pytest.mark.parametrize("block_cells", [None, 7 * 37])
+def test_dense_kl_with_exact_zeros_in_wh_floors_them_and_keeps_the_textbook_fit(block_cells,
+                                                                                monkeypatch):
+    """A zero column of H (and of X) gives W H exact zeros: the dense kernel then floors every
+    cell (by adding the floor), which must leave the iterates those of the textbook updates
+    (floored by a maximum) and the loss finite and never rising."""
+    if block_cells is not None:
+        monkeypatch.setattr(MultiplicativeUpdates, "BLOCK_CELLS", block_cells)
+        monkeypatch.setattr(MultiplicativeUpdates, "ONE_BLOCK_CELLS", 0)
+    X, W0, H0 = problem(seed=14)
+    X[:, 5], H0[:, 5] = 0.0, 0.0
+    floored = []
+    add_floor = mu_module._add_floor
+    monkeypatch.setattr(mu_module, "_add_floor", lambda Y, f: floored.append(Y.size) or add_floor(Y, f))
+    res = kl_fit(X, W0, H0, n_iter=30)
+    assert floored                               # the floor was needed, and applied
+    W, H = mu_reference(X, W0, H0, "kl", 30)
+    np.testing.assert_allclose(res.W, W, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(res.H, H, rtol=1e-9, atol=1e-12)
+    loss = res.history["loss"]
+    assert np.isfinite(loss).all() and np.all(np.diff(loss) <= 1e-12 * loss[0])
+
+
+@pytest.mark.parametrize("beta", [0.0, 1.5])
+def test_beta_with_exact_zeros_in_wh_stays_finite_and_never_rises(beta, monkeypatch):
+    X, W0, H0 = problem(seed=15, zeros=0.0 if beta == 0.0 else 0.3)
+    if beta == 0.0:
+        X += 0.01                                # beta = 0 cannot fit zeros in X
+    X[:, 5], H0[:, 5] = (0.01 if beta == 0.0 else 0.0), 0.0
+    floored = []
+    add_floor = mu_module._add_floor
+    monkeypatch.setattr(mu_module, "_add_floor", lambda Y, f: floored.append(Y.size) or add_floor(Y, f))
+    res = nmfcore.factorize(X, 4, solver="mu", loss="beta", beta=beta, W0=W0, H0=H0,
+                            max_iter=200, tol=0)
+    assert floored
+    loss = res.history["loss"]
+    assert np.isfinite(res.W).all() and np.isfinite(res.H).all() and np.isfinite(loss).all()
+    assert np.all(np.diff(loss) <= 1e-9 * loss[0])
+    if beta > 0:     # (at beta = 0 the floored column's d(x | floor) ~ 1e102 swamps the rest)
+        assert loss[-1] < 0.5 * loss[0]
 
 
 @pytest.mark.parametrize("loss", ["frobenius", "kl"])
