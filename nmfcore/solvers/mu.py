@@ -89,6 +89,7 @@ class MultiplicativeUpdates(Solver):
         self._WtW = None  # W^T W of the current W (Frobenius), reused by the next H update
         self._WtX = None  # W^T X of the start (dense Frobenius), reused by the first H update
         self._count = 0
+        self._floor_always = self._floor_seen = False  # see _floor_block
         kind = "kl" if self.loss == "kl" else "fro"
         form = "sparse" if self.sparse else "dense"
         if kind == "fro" and self.mask is not None:
@@ -261,7 +262,6 @@ class MultiplicativeUpdates(Solver):
             xsum += float(XI.sum())
         self._scratch.put(buf)
         self._xlogx, self._xsum = xlogx, xsum
-        self._floor_always = False
 
     def _buffers(self, shape, dtype, n_lanes, first=None):
         """A queue of scratch buffers, one per thread that can run a lane at once (``first``,
@@ -280,6 +280,7 @@ class MultiplicativeUpdates(Solver):
         s = self.dense_x()[1]
         evaluate = self._evaluate
         rowsum = H.sum(axis=1)
+        self._start_sweep()
         if not update_w or self.l2:      # (with l2 the denominator depends on W: per block)
             Hc = None
         else:   # W <- W o (X / WH) H^T / max(1 H^T + l1, delta), H's rows pre-divided (and s)
@@ -331,13 +332,21 @@ class MultiplicativeUpdates(Solver):
             self._scratch.put(buf)
         return numer_h, x_wh, x_log_wh
 
-    def _floor_block(self, WH):
-        """Keeps W H positive in place. Until some block needed it, a read-only minimum (cheaper
-        than rewriting the block) decides whether the pass is needed; after that (W H has exact
-        zeros, as with sparse factors) the floor is added to every cell (:func:`_add_floor`)."""
-        if self._floor_always or WH.min() < self.floor:
-            self._floor_always = True
-            _add_floor(WH, self.floor)
+    def _floor_block(self, WH, floor=None):
+        """Keeps a block of W H at or above ``floor`` (the KL floor by default; 0: none) in
+        place, by :func:`_add_floor`. Until some block needed it, a read-only minimum (cheaper
+        than rewriting the block) decides whether the pass is needed; from the sweep after one
+        did (W H has exact zeros, as with sparse factors) every block is floored without the
+        check. The switch waits for the next sweep (:meth:`_start_sweep`) so that whether a
+        block is floored never depends on the order in which the lanes run."""
+        floor = self.floor if floor is None else floor
+        if floor and (self._floor_always or WH.min() < floor):
+            self._floor_seen = True
+            _add_floor(WH, floor)
+
+    def _start_sweep(self):
+        """Before a sweep: floor every block from now on if the last sweep needed it."""
+        self._floor_always = self._floor_always or self._floor_seen
 
     def _ratio_block(self, XI, WH):
         self._floor_block(WH)
@@ -514,7 +523,6 @@ class MultiplicativeUpdates(Solver):
         self._blanes = [[(i, *self._bblocks[i]) for i in lane] for lane in _threads.lanes(n_blocks)]
         self._bscratch = self._buffers(self._bbuf.shape, self._bbuf.dtype, len(self._blanes),
                                        first=self._bbuf)
-        self._bfloor_always = False
         self._gamma = losses.mm_exponent(beta)
         self._bfloor = losses.beta_floor(self._W.dtype, beta)
         self._xblocks = [self.X[a:b] for a, b in self._bblocks] if self.sparse else None
@@ -564,9 +572,7 @@ class MultiplicativeUpdates(Solver):
         beta, k = self.beta, WI.shape[0]
         Y, Q, R = buf[1, :k], buf[2, :k], buf[3, :k]
         np.matmul(WI, self._H, out=Y)
-        if self._bfloor and (self._bfloor_always or Y.min() < self._bfloor):
-            self._bfloor_always = True      # once needed (exact zeros in W H), always applied
-            _add_floor(Y, self._bfloor)
+        self._floor_block(Y, self._bfloor)
         # X is 0 at missing cells: R carries the mask
         if beta == 1.5:                     # Q = sqrt(WH), R = X / Q: two passes
             np.sqrt(Y, out=Q)
@@ -607,9 +613,7 @@ class MultiplicativeUpdates(Solver):
         R, x, flat, p, q = self._bsp[i]
         out = self._bratio[p:q] if gather else R.data     # gather: into the sweep's array
         np.matmul(WI, self._H, out=Y)
-        if self._bfloor and (self._bfloor_always or Y.min() < self._bfloor):
-            self._bfloor_always = True
-            _add_floor(Y, self._bfloor)
+        self._floor_block(Y, self._bfloor)
         if beta == 1.5:
             np.sqrt(Y, out=Q)
         else:
@@ -651,6 +655,7 @@ class MultiplicativeUpdates(Solver):
         raw = self.X_raw is not None and M is None and not self.sparse and self._bsp is None
         evaluate = self._evaluate
         s = self.x_scale if raw else 1.0
+        self._start_sweep()
         if self._bsp is not None:             # X at its non-zeros (sparse, or mostly zeros)
             numer_h, denom_h = np.zeros_like(H), np.zeros_like(H)
             acc = [0.0] * 5
