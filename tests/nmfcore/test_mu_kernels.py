@@ -91,6 +91,14 @@ def test_mostly_zero_dense_kl_keeps_a_zero_row_and_column_finite():
     assert np.all(np.diff(res.history["loss"]) <= 1e-12 * res.history["loss"][0])
 
 
+def count_floors(monkeypatch):
+    """A list that gains an entry each time a kernel floors a block of W H."""
+    floored, add_floor = [], mu_module._add_floor
+    monkeypatch.setattr(mu_module, "_add_floor",
+                        lambda Y, f: floored.append(Y.size) or add_floor(Y, f))
+    return floored
+
+
 @pytest.mark.parametrize("block_cells", [None, 7 * 37])
 def test_dense_kl_with_exact_zeros_in_wh_floors_them_and_keeps_the_textbook_fit(block_cells,
                                                                                 monkeypatch):
@@ -102,9 +110,7 @@ def test_dense_kl_with_exact_zeros_in_wh_floors_them_and_keeps_the_textbook_fit(
         monkeypatch.setattr(MultiplicativeUpdates, "ONE_BLOCK_CELLS", 0)
     X, W0, H0 = problem(seed=14)
     X[:, 5], H0[:, 5] = 0.0, 0.0
-    floored = []
-    add_floor = mu_module._add_floor
-    monkeypatch.setattr(mu_module, "_add_floor", lambda Y, f: floored.append(Y.size) or add_floor(Y, f))
+    floored = count_floors(monkeypatch)
     res = kl_fit(X, W0, H0, n_iter=30)
     assert floored                               # the floor was needed, and applied
     W, H = mu_reference(X, W0, H0, "kl", 30)
@@ -120,9 +126,7 @@ def test_beta_with_exact_zeros_in_wh_stays_finite_and_never_rises(beta, monkeypa
     if beta == 0.0:
         X += 0.01                                # beta = 0 cannot fit zeros in X
     X[:, 5], H0[:, 5] = (0.01 if beta == 0.0 else 0.0), 0.0
-    floored = []
-    add_floor = mu_module._add_floor
-    monkeypatch.setattr(mu_module, "_add_floor", lambda Y, f: floored.append(Y.size) or add_floor(Y, f))
+    floored = count_floors(monkeypatch)
     res = nmfcore.factorize(X, 4, solver="mu", loss="beta", beta=beta, W0=W0, H0=H0,
                             max_iter=200, tol=0)
     assert floored
